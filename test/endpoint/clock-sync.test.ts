@@ -1,0 +1,126 @@
+import t from 'tap';
+import { ClockSync } from '../../endpoint/clock-sync.js';
+
+/** Deterministic PRNG so every run sees the same jitter. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const exp = (r: () => number, mean: number) => -mean * Math.log(1 - r());
+
+/**
+ * A simulated world: real time r (ms); the server's clock reads SERVER0 + r; the agent's
+ * local clock is off by `offsetMs` and runs (1 + ppm·1e-6) times as fast. Network delays are
+ * asymmetric: the uplink queues more than the downlink, with rare long spikes.
+ */
+function world(offsetMs: number, ppm: number, seed: number) {
+  const SERVER0 = 1_763_900_000_000;
+  const r = rng(seed);
+  const server = (real: number) => SERVER0 + real;
+  const local = (real: number) => SERVER0 + offsetMs + real * (1 + ppm * 1e-6);
+  function exchange(real: number) {
+    const up = 2 + exp(r, 3) + (r() < 0.05 ? 50 + 150 * r() : 0);
+    const down = 2 + exp(r, 1) + (r() < 0.05 ? 30 * r() : 0);
+    const t0 = local(real);
+    const t1 = server(real + up);
+    const t2 = t1 + 0.05;
+    const t3 = local(real + up + 0.05 + down);
+    return { t0, t1, t2, t3, end: real + up + 0.05 + down };
+  }
+  /** True server − local at real time `real`. */
+  const trueOffset = (real: number) => server(real) - local(real);
+  return { server, local, exchange, trueOffset };
+}
+
+t.test('a clock 3 minutes fast converges within 1 ms despite asymmetric, jittery RTT', async (t) => {
+  const w = world(+180_000, 0, 1);
+  let real = 0;
+  const sync = new ClockSync({ now: () => w.local(real) });
+  t.notOk(sync.synced);
+  for (let i = 0; i < 40; i++) {
+    const x = w.exchange(real);
+    real = x.end;
+    sync.addSample(x.t0, x.t1, x.t2, x.t3);
+    real += 1000;
+  }
+  t.ok(sync.synced);
+  const err = sync.serverNow(w.local(real)) - w.server(real);
+  t.ok(Math.abs(err) < 1, `serverNow error ${err.toFixed(3)} ms`);
+  t.ok(Math.abs(sync.offsetMs() - -180_000) < 1, 'offset ≈ −180 s');
+  // The naive average of all samples is biased by the asymmetric queueing: the filter matters.
+  t.ok(sync.rttMs < 6, `best rtt ${sync.rttMs.toFixed(2)} ms`);
+});
+
+t.test('drift of 50 ppm is tracked and the offset stays within 1 ms', async (t) => {
+  const w = world(-42_000, 50, 7);
+  let real = 0;
+  const sync = new ClockSync({ now: () => w.local(real) });
+  let worst = 0;
+  for (let i = 0; i < 600; i++) {
+    const x = w.exchange(real);
+    real = x.end;
+    sync.addSample(x.t0, x.t1, x.t2, x.t3);
+    real += 1000;
+    if (i >= 90) worst = Math.max(worst, Math.abs(sync.serverNow(w.local(real)) - w.server(real)));
+  }
+  // Over 10 minutes 50 ppm is 30 ms of drift: without tracking this would fail.
+  t.ok(Math.abs(w.trueOffset(0) - w.trueOffset(real)) > 25, 'the simulated clocks really drift apart');
+  t.ok(worst < 1, `worst error after warm-up ${worst.toFixed(3)} ms`);
+  t.ok(Math.abs(sync.driftPpm - 50) < 10, `drift estimate ${sync.driftPpm.toFixed(1)} ppm`);
+  // Between samples (no new data for 20 s) the drift keeps being extrapolated.
+  real += 20_000;
+  const err = sync.serverNow(w.local(real)) - w.server(real);
+  t.ok(Math.abs(err) < 1, `extrapolated error ${err.toFixed(3)} ms`);
+});
+
+t.test('once synced, a corrected estimate is slewed, never stepped by a few ms', async (t) => {
+  let local = 1_000_000;
+  const sync = new ClockSync({ now: () => local, slewMsPerSecond: 5 });
+  const add = (offset: number, rtt: number) => {
+    sync.addSample(local, local + offset + rtt / 2, local + offset + rtt / 2, local + rtt);
+    local += 1000;
+  };
+  for (let i = 0; i < 5; i++) add(500, 4);
+  t.ok(sync.synced);
+  t.ok(Math.abs(sync.offsetMs() - 500) < 1e-6);
+  // Better (lower-RTT) samples reveal the offset is really 520 ms.
+  for (let i = 0; i < 3; i++) add(520, 0.5);
+  const before = sync.offsetMs(local);
+  // 3 s have passed since the first better sample: at 5 ms/s the offset has moved ≤ 15 ms.
+  t.ok(before <= 515 + 1e-6 && before > 500, `slewed, not stepped: ${before.toFixed(2)}`);
+  // Over 20 ms of local time the applied offset moves at most 0.1 ms.
+  t.ok(Math.abs(sync.offsetMs(local + 20) - before) <= 0.1 + 1e-9);
+  t.ok(Math.abs(sync.offsetMs(local + 10_000) - 520) < 1e-6, 'reaches the new estimate');
+});
+
+t.test('a real jump of the server clock is confirmed by several samples, then stepped', async (t) => {
+  let local = 5_000;
+  const sync = new ClockSync({ now: () => local });
+  const add = (offset: number) => {
+    sync.addSample(local, local + offset + 1, local + offset + 1, local + 2);
+    local += 1000;
+  };
+  for (let i = 0; i < 6; i++) add(100);
+  add(60_100); // one wild sample is ignored
+  t.ok(Math.abs(sync.offsetMs() - 100) < 1e-6);
+  add(100);
+  add(60_100);
+  add(60_100);
+  add(60_100);
+  t.ok(Math.abs(sync.offsetMs() - 60_100) < 1e-6, 'stepped after confirmation');
+  t.equal(sync.stats.resets, 1);
+  t.equal(sync.stats.steps, 1);
+});
+
+t.test('impossible stamps are rejected and counted', async (t) => {
+  const sync = new ClockSync({ now: () => 0 });
+  t.notOk(sync.addSample(10, 5, 4, 20), 't2 before t1');
+  t.notOk(sync.addSample(10, 5, 6, 9), 't3 before t0');
+  t.notOk(sync.addSample(NaN, 5, 6, 9));
+  t.equal(sync.stats.rejected, 3);
+  t.notOk(sync.synced);
+});
