@@ -1,0 +1,21 @@
+// The one error type routes throw: an HTTP status, a stable machine code, and a message key
+// that the error handler translates for the caller's language.
+import type { MessageKey, MessageParams } from './i18n.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    readonly messageKey: MessageKey,
+    readonly params: MessageParams = {},
+  ) {
+    super(`${code}: ${messageKey}`);
+    this.name = 'ApiError';
+  }
+}
+
+export const notFound = (what: 'zone' | 'endpoint' | 'media' | 'user' | 'token' | 'role', id: string) =>
+  new ApiError(404, 'not_found', 'not_found', { what: `what_${what}`, id });
+export const forbidden = () => new ApiError(403, 'forbidden', 'forbidden');
+export const forbiddenGlobal = () => new ApiError(403, 'forbidden', 'forbidden_global');
+export const unauthorized = () => new ApiError(401, 'unauthorized', 'unauthorized');

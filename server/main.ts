@@ -1,0 +1,142 @@
+// Starting and stopping the server: config → database (migrated) → first admin → demo data →
+// HTTP app → listen; SIGINT/SIGTERM close the app, then the database (PGlite must be closed
+// to leave its files consistent).
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, loadConfig, type LoaConfig } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import type { Database } from './db/types.js';
+import { bootstrapAdmin } from './auth/bootstrap.js';
+import { createDemoData } from './demo-data.js';
+import { buildApp } from './app.js';
+
+export interface StartOptions {
+  /** Environment to read the configuration from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Already loaded configuration (skips env). */
+  config?: LoaConfig;
+  logger?: Logger;
+  /** Where the first admin's password is printed (default stdout). */
+  print?: (line: string) => void;
+  /** Close on SIGINT/SIGTERM (default true; tests pass false). */
+  handleSignals?: boolean;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  config: LoaConfig;
+  database: Database;
+  logger: Logger;
+  /** http://host:port actually bound (port 0 resolved). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const config = options.config ?? loadConfig(options.env ?? process.env);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+
+  const database = await openDatabase(config);
+  let app: FastifyInstance | undefined;
+  try {
+    const applied = await migrateToLatest(database);
+    if (applied.length) logger.info({ migrations: applied, dialect: database.dialect }, 'database migrated');
+
+    const admin = await bootstrapAdmin(database.db, config.adminPassword);
+    if (admin) {
+      // Printed, not logged: the logger masks secrets, and this one must reach the operator once.
+      print(
+        admin.generated
+          ? `Loa: created user "${admin.username}" with password: ${admin.password}  (shown once; change it after logging in)`
+          : `Loa: created user "${admin.username}" with the password from LOA_ADMIN_PASSWORD`,
+      );
+    }
+    if (config.demoData) {
+      const demo = await createDemoData(database.db, config.timezone);
+      if (demo) logger.info(demo, 'demo data created');
+    }
+
+    // ── Media engine ────────────────────────────────────────────────────────────────────
+    // The media plane (engine/, a worker thread) starts here once it exists, and is passed to
+    // buildApp and closed in close() below, before the database:
+    //   const engine = await startEngine({ config, logger });
+    // ────────────────────────────────────────────────────────────────────────────────────
+
+    app = await buildApp({ config, database, logger });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await database.close().catch(() => {});
+    throw err;
+  }
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url, dialect: database.dialect, dataDir: config.dataDir }, 'Loa server listening');
+
+  let closing: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    void server.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  const server: RunningServer = {
+    app,
+    config,
+    database,
+    logger,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+        try {
+          await app.close();
+        } finally {
+          await database.close();
+        }
+      })()),
+  };
+  if (options.handleSignals ?? true) process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  return server;
+}
+
+/**
+ * The `loa server` command: returns the exit code when it cannot start (2 for a configuration
+ * error, 1 otherwise), 0 once listening (the process then runs until a signal).
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, print: (line: string) => void = console.error): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(
+      'Usage: loa server\n\nConfigured by environment (or a JSON file named by LOA_CONFIG):\n' +
+        '  LOA_HOST LOA_PORT LOA_DATA_DIR DATABASE_URL FFMPEG_PATH LOA_TIMEZONE LOA_DEMO_DATA\n' +
+        '  LOA_ADMIN_PASSWORD LOA_LOG_LEVEL LOA_MAX_UPLOAD_MB LOA_RTP_PORT LOA_PUBLIC_HOST LOA_LANG\n',
+    );
+    return 0;
+  }
+  let config: LoaConfig;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      print(`loa: configuration error: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  try {
+    await startServer({ config });
+    return 0;
+  } catch (err) {
+    print(`loa: cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+}
