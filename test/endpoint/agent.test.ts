@@ -26,9 +26,9 @@ import { ControlServerSession, wallClockMs, type EndpointSessionInfo } from '../
 import { writeRtpHeader } from '../../protocols/rtp/packet.js';
 import { buildSenderReport, parseRtcp } from '../../protocols/rtp/rtcp.js';
 
-const DELAY_MS = 300;
+const DELAY_MS = 600;
 /** The sender runs this far ahead of the frames' time stamps, so a loaded test machine cannot make packets late. */
-const LEAD_MS = 150;
+const LEAD_MS = 400;
 const TOKENS: Record<string, string> = { 'ep-a': 'token-a', 'ep-b': 'token-b' };
 
 interface Env {
@@ -202,7 +202,7 @@ t.test('two agents with clocks minutes apart play an Opus stream in step', async
   const t0 = await stream(env, source, { codec: 'opus', frames: FRAMES, hostile: true });
   await Promise.all(playing);
   // Let the last frame play out, and the stats reach the server.
-  await new Promise((r) => setTimeout(r, DELAY_MS + 400));
+  await new Promise((r) => setTimeout(r, DELAY_MS + 600));
 
   const statsA = env.stats.get('ep-a');
   t.ok(statsA, 'stats reached the server');
