@@ -97,6 +97,9 @@ export class FrameClock {
    * if that is later: the clock sleeps until then without intermediate wake-ups.
    */
   start(fromFrame?: number): void {
+    // Already ticking towards an earlier frame: keep going, so frames that are
+    // due (a catch-up, or a frame whose work overran 20 ms) are still produced.
+    if (this.active && (fromFrame === undefined || fromFrame <= this.next)) return;
     const now = this.time.now();
     const first = Math.ceil((now - this.t0) / FRAME_MS - 1e-9);
     const want = Math.max(first, fromFrame ?? first, this.active ? this.next : first);
