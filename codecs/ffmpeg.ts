@@ -18,7 +18,10 @@ export function ffmpegPath(): string {
 }
 
 export interface AudioProbe {
-  /** null when ffmpeg cannot tell (live streams). */
+  /**
+   * What the container declares; null when it declares nothing (live streams)
+   * or ffmpeg only guessed it from the bitrate (VBR mp3 without a Xing header).
+   */
   durationMs: number | null;
   /** Container as ffmpeg names it ('wav', 'mp3', 'ogg', 'mov,mp4,m4a,3gp,3g2,mj2', …). */
   format: string;
@@ -51,7 +54,8 @@ export function parseProbeOutput(stderr: string, input: string): AudioProbe {
   const audio = /Stream #0:\d+.*?: Audio: ([^\s,]+)[^\n]*?, (\d+) Hz, ([^,\n]+)/.exec(stderr);
   if (!audio) throw new Error(`no audio stream in ${input}`);
   const d = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/.exec(stderr);
-  const durationMs = d ? Math.round((Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3])) * 1000) : null;
+  const guessed = /Estimating duration from bitrate/.test(stderr);
+  const durationMs = d && !guessed ? Math.round((Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3])) * 1000) : null;
   return { durationMs, format: head[1], codec: audio[1], sampleRate: Number(audio[2]), channels: channelsOf(audio[3]) };
 }
 

@@ -1,10 +1,10 @@
 // Checks that a file is decodable audio and reads its properties, with the ffmpeg binary
 // alone (the bundled build has no ffprobe): `ffmpeg -i` prints the container and streams on
 // stderr, and a full decode of the first audio stream to the null muxer proves it plays and
-// measures how much really decodes. (codecs/ffmpeg.ts will hold the team's shared probe; this
-// one serves the media library until the two are merged.)
+// measures how much really decodes. Parsing of `ffmpeg -i` is shared with codecs/ffmpeg.ts.
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
+import { parseProbeOutput } from '../../codecs/ffmpeg.js';
 
 export interface AudioProbe {
   /** ffmpeg demuxer name, first alias (mp3, wav, ogg, mov, flac…). */
@@ -29,37 +29,15 @@ export class ProbeError extends Error {
   }
 }
 
-function parseClock(text: string): number {
-  const m = /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(text.trim());
-  return m ? Math.round((Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1000) : NaN;
-}
-
-function channelCount(layout: string): number {
-  const l = layout.trim();
-  if (l === 'mono') return 1;
-  if (l === 'stereo') return 2;
-  const n = /^(\d+) channels/.exec(l);
-  if (n) return Number(n[1]);
-  const surround = /^(\d)\.(\d)/.exec(l);
-  return surround ? Number(surround[1]) + Number(surround[2]) : 0;
-}
-
-/** Parses the stream description of `ffmpeg -i` stderr (exported for tests). */
+/** Container and first audio stream as `ffmpeg -i` describes them; undefined when there is none. */
 export function parseFfmpegInfo(stderr: string): Omit<AudioProbe, 'durationMs'> | undefined {
-  const input = /Input #0, ([^ ]+?), from/.exec(stderr);
-  const audio = /Stream #0:\d+(?:\[[^\]]*\])?(?:\([^)]*\))?: Audio: ([^\s,]+)[^,\n]*, (\d+) Hz, ([^,\n]+)/.exec(stderr);
-  if (!input || !audio) return undefined;
-  const duration = /Duration: (\d+:\d{2}:\d{2}(?:\.\d+)?)/.exec(stderr);
-  // A duration guessed from the bitrate (VBR mp3 without a Xing header, raw wav) is no promise.
-  const estimated = /Estimating duration from bitrate/.test(stderr);
-  const declared = duration && !estimated ? parseClock(duration[1]) : NaN;
-  return {
-    format: input[1].split(',')[0],
-    codec: audio[1],
-    sampleRate: Number(audio[2]),
-    channels: channelCount(audio[3]),
-    declaredMs: Number.isFinite(declared) ? declared : null,
-  };
+  try {
+    const p = parseProbeOutput(stderr, 'upload');
+    // ffmpeg lists a demuxer's aliases ("mov,mp4,m4a,3gp,3g2,mj2"): the first names it.
+    return { format: p.format.split(',')[0], codec: p.codec, sampleRate: p.sampleRate, channels: p.channels || 0, declaredMs: p.durationMs };
+  } catch {
+    return undefined;
+  }
 }
 
 function lastErrorLine(stderr: string): string {
