@@ -87,6 +87,16 @@ export class LatencyHistogram {
     return this.n;
   }
 
+  /** Forgets every value (keeps the buffers: holders of this histogram keep recording into it). */
+  reset(): void {
+    this.counts.fill(0);
+    this.overflow.length = 0;
+    this.n = 0;
+    this.sum = 0;
+    this.lo = Number.POSITIVE_INFINITY;
+    this.hi = Number.NEGATIVE_INFINITY;
+  }
+
   /** Upper edge of the bucket that holds the nearest-rank percentile (never optimistic). */
   percentile(p: number): number {
     if (this.n === 0) return Number.NaN;

@@ -45,7 +45,7 @@ import { MAX_KEEPALIVE_BYTES, classifyDatagram, writeMediaKeepalive } from '../p
 import { ClockSync } from './clock-sync.js';
 import { FrameCycle } from './frame-cycle.js';
 import { createSink, type AudioSink, type OutputSpec } from './output.js';
-import { Playout } from './playout.js';
+import { Playout, type PlayoutFrameHook } from './playout.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -75,6 +75,14 @@ export interface SpeakerAgentOptions {
   rtcpIntervalMs?: number;
   /** Accept RTP/RTCP from any source address (not only the server's media port). */
   acceptAnySource?: boolean;
+  /** Measurement hook (bench/): every frame handed to the output, with its local times. */
+  onFrame?: PlayoutFrameHook;
+  /**
+   * Bench only: where media keepalives and RTCP go instead of the server's
+   * media address (an impairment proxy in front of it). RTP is then accepted
+   * from the returned address.
+   */
+  mediaRoute?: (server: { host: string; port: number }) => { host: string; port: number };
 }
 
 export interface AgentDropCounters {
@@ -373,12 +381,14 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
         clock: this.clock,
         playoutDelayMs: this.opts.playoutDelayMs ?? this.session?.playoutDelayMs ?? 150,
         jitterTargetMs: this.opts.jitterTargetMs,
+        onFrame: this.opts.onFrame,
       });
   }
 
   // ---- media --------------------------------------------------------------------
 
-  private async openMedia(target: { host: string; port: number }): Promise<void> {
+  private async openMedia(advertised: { host: string; port: number }): Promise<void> {
+    const target = this.opts.mediaRoute ? this.opts.mediaRoute(advertised) : advertised;
     let address = target.host;
     let family: 4 | 6 = isIP(address) === 6 ? 6 : 4;
     if (isIP(address) === 0) {

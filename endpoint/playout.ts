@@ -38,6 +38,27 @@ export interface ServerClock {
   localTimeOf(serverMs: number, localHint: number): number;
 }
 
+/**
+ * What a measurement hook learns about each frame as it is handed to the
+ * output (decoded or concealed). One object is reused for every call: copy
+ * what you keep. Times are in the agent's local clock, except serverMs.
+ */
+export interface PlayoutFrameInfo {
+  /** RTP timestamp of the frame (the stream's clock rate). */
+  rtpTimestamp: number;
+  /** Local arrival time of the packet that carried it; NaN when concealed. */
+  arrivalLocalMs: number;
+  /** Server wall-clock time of the frame from the sender-report mapping; NaN without one. */
+  serverMs: number;
+  /** Local time the frame's first sample is rendered at (its playout time). */
+  playoutLocalMs: number;
+  concealed: boolean;
+  /** The PCM about to be played (960 samples); valid only during the call. */
+  pcm: Frame;
+}
+
+export type PlayoutFrameHook = (info: PlayoutFrameInfo) => void;
+
 export interface PlayoutOptions {
   decoder: AudioDecoder;
   clock: ServerClock;
@@ -57,6 +78,8 @@ export interface PlayoutOptions {
   ringFrames?: number;
   /** Consecutive concealed frames after which silence is played instead. */
   maxConcealFrames?: number;
+  /** Measurement hook (bench/): called for every frame handed to the output. */
+  onFrame?: PlayoutFrameHook;
 }
 
 export interface PlayoutStats {
@@ -105,6 +128,8 @@ export class Playout {
   private readonly resyncSamples: number;
   private readonly ringMask: number;
   private readonly maxConceal: number;
+  private readonly onFrame: PlayoutFrameHook | undefined;
+  private readonly frameInfo: PlayoutFrameInfo | undefined;
 
   // RTP timestamps → 48 kHz positions relative to the first packet of the stream.
   private clockRate = SAMPLE_RATE;
@@ -164,6 +189,10 @@ export class Playout {
       adaptive: false,
     });
     this.maxConceal = options.maxConcealFrames ?? 5;
+    this.onFrame = options.onFrame;
+    if (this.onFrame) {
+      this.frameInfo = { rtpTimestamp: 0, arrivalLocalMs: NaN, serverMs: NaN, playoutLocalMs: 0, concealed: false, pcm: this.silent };
+    }
     this.setCodecClock(this.decoder.clockRate);
   }
 
@@ -407,7 +436,19 @@ export class Playout {
       }
     }
     this.decodedK[d] = frame ? j : -1;
+    if (frame && this.onFrame) this.reportFrame(j, frame, taken?.kind === 'frame' ? this.slotArrival[i] : NaN, dueLocalMs);
     return frame;
+  }
+
+  private reportFrame(j: number, frame: Frame, arrivalLocalMs: number, dueLocalMs: number): void {
+    const info = this.frameInfo!;
+    info.rtpTimestamp = (this.baseExt + j * this.step) % 0x1_0000_0000;
+    info.arrivalLocalMs = arrivalLocalMs;
+    info.serverMs = this.hasSr ? this.srMs + ((j * FRAME_SAMPLES - this.srPos) * 1000) / SAMPLE_RATE : NaN;
+    info.playoutLocalMs = dueLocalMs;
+    info.concealed = Number.isNaN(arrivalLocalMs);
+    info.pcm = frame;
+    this.onFrame!(info);
   }
 }
 

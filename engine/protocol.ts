@@ -53,6 +53,16 @@ export const SourceSpecSchema = Type.Recursive((This) =>
       { additionalProperties: false },
     ),
     Type.Object({ kind: Type.Literal('silence'), durationMs: Type.Optional(Ms) }, { additionalProperties: false }),
+    /** A station's stream URL decoded in realtime (a live source: it keeps running while unheard). */
+    Type.Object(
+      {
+        kind: Type.Literal('relay'),
+        url: Type.String({ minLength: 1, maxLength: 2000 }),
+        /** Prebuffer and latency cap, ms (default engine/sources/relay.ts RELAY_BUFFER_MS). */
+        bufferMs: Type.Optional(Type.Number({ minimum: 100, maximum: 30_000 })),
+      },
+      { additionalProperties: false },
+    ),
     Type.Object({ kind: Type.Literal('sequence'), items: Type.Array(This, { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }),
     Type.Object(
       {

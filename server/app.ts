@@ -18,18 +18,32 @@ import zoneRoutes from './api/zones.js';
 import endpointRoutes from './api/endpoints.js';
 import mediaRoutes from './api/media.js';
 import userRoutes from './api/users.js';
+import playbackRoutes from './api/playback.js';
+import streamRoutes from './api/streams.js';
+import controlChannel from './broadcast/control-channel.js';
+import type { BroadcastHooks, BroadcastHost } from './broadcast/engine-host.js';
+import adminUi from './admin-ui.js';
+import timetableRoutes from './api/timetables.js';
+import asRunRoutes from './api/as-run.js';
 
 export interface AppOptions {
   config: LoaConfig;
   database: Database;
   logger: Logger;
-  // Later: the media engine handle (engine/), passed in by main.ts once it exists.
+  /**
+   * The media engine and its ties (server/broadcast/engine-host.ts), made by main.ts. Without
+   * it the app serves data only: no playback, streams or endpoint control channel (tests of
+   * the foundation).
+   */
+  broadcast?: BroadcastHost;
 }
 
 /** What every feature plugin receives. */
 export interface ApiDeps {
   config: LoaConfig;
   database: Database;
+  /** Zones and endpoints routes call these after a change, so the media engine follows. */
+  broadcast?: BroadcastHooks;
 }
 
 export type App = FastifyInstance;
@@ -87,7 +101,7 @@ function classify(error: FastifyError & { validation?: unknown[] }, config: LoaC
   return { status: 500, code: 'internal', key: 'internal' };
 }
 
-export async function buildApp({ config, database, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logger, broadcast }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 1024 * 1024,
@@ -122,7 +136,8 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     limits: { fileSize: config.maxUploadMb * 1024 * 1024, files: 1, fields: 10, parts: 12, fieldSize: 64 * 1024 },
   });
 
-  const deps: ApiDeps = { config, database };
+  const deps: ApiDeps = { config, database, broadcast };
+  await app.register(adminUi);
   await app.register(healthRoutes, deps);
   await app.register(
     async (api) => {
@@ -133,6 +148,13 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
       await api.register(endpointRoutes, deps);
       await api.register(mediaRoutes, deps);
       await api.register(userRoutes, deps);
+      await api.register(timetableRoutes, deps);
+      await api.register(asRunRoutes, deps);
+      if (broadcast) {
+        await api.register(controlChannel, { host: broadcast, database });
+        await api.register(playbackRoutes, { ...deps, broadcast });
+        await api.register(streamRoutes, { ...deps, broadcast });
+      }
     },
     { prefix: '/api/v1' },
   );

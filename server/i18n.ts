@@ -37,6 +37,45 @@ export const MESSAGES = {
   },
   media_exists: { vi: 'Tệp này đã có trong thư viện của vùng với mã {id}.', en: 'This file is already in the zone’s library as {id}.' },
   media_file_missing: { vi: 'Tệp âm thanh của “{id}” không còn trên đĩa.', en: 'The audio file of “{id}” is missing from disk.' },
+  forbidden_priority: {
+    vi: 'Vai trò của bạn không được phát ở mức ưu tiên {priority}: từ mức {limit} (khẩn cấp) cần vai trò cơ quan chức năng hoặc quản trị.',
+    en: 'Your role may not broadcast at priority {priority}: {limit} (emergency) and above need the authority or admin role.',
+  },
+  playback_failed: { vi: 'Không thể phát chương trình: {detail}.', en: 'The programme could not be played: {detail}.' },
+  sdp_no_multicast: {
+    vi: 'Vùng “{name}” chưa có nhóm multicast (đặt bằng PUT /api/v1/zones/{zone}/broadcast). Máy thu unicast được khai báo là thiết bị RTP có địa chỉ và cổng cố định; lấy SDP của thiết bị đó tại GET /api/v1/endpoints/{id}/sdp.',
+    en: 'Zone “{name}” has no multicast group (set one with PUT /api/v1/zones/{zone}/broadcast). Unicast receivers are configured as RTP endpoints with a fixed address and port; get such an endpoint’s SDP at GET /api/v1/endpoints/{id}/sdp.',
+  },
+  sdp_codec_mismatch: {
+    vi: 'Nhóm multicast của vùng “{name}” phát bằng {codec}, không phải {asked}; hãy dùng codec={codec}.',
+    en: 'The multicast group of zone “{name}” carries {codec}, not {asked}; ask for codec={codec}.',
+  },
+  sdp_not_fixed: {
+    vi: 'Thiết bị “{name}” không phải thiết bị RTP có địa chỉ và cổng cố định, nên không có SDP riêng (thiết bị dùng phần mềm Loa tự nhận luồng qua kênh điều khiển).',
+    en: 'Endpoint “{name}” is not an RTP endpoint with a fixed address and port, so it has no SDP of its own (Loa agents get their stream through the control channel).',
+  },
+  bad_multicast_group: {
+    vi: '“{value}” không phải địa chỉ multicast IPv4 (224.0.0.0–239.255.255.255; dùng 239.x.x.x cho mạng nội bộ).',
+    en: '“{value}” is not an IPv4 multicast address (224.0.0.0–239.255.255.255; use 239.x.x.x on a private network).',
+  },
+  // Timetables and the as-run log.
+  timetable_invalid: { vi: 'Lịch phát không hợp lệ: {detail}', en: 'The timetable entry is invalid: {detail}' },
+  timetable_not_found: { vi: 'Không tìm thấy mục lịch phát “{id}”.', en: 'No timetable entry “{id}” was found.' },
+  timetable_version: {
+    vi: 'Mục lịch phát đã được người khác sửa (phiên bản hiện tại {version}); hãy tải lại rồi sửa tiếp.',
+    en: 'Someone else changed this timetable entry (current version {version}); reload it and edit again.',
+  },
+  timetable_emergency: {
+    vi: 'Chỉ người có quyền phát khẩn cấp mới được đặt mức ưu tiên khẩn cấp.',
+    en: 'Only users allowed to broadcast emergencies may use the emergency priority.',
+  },
+  bad_time_range: { vi: 'Khoảng thời gian không hợp lệ: {detail}.', en: 'Invalid time range: {detail}.' },
+  bad_cursor: { vi: 'Con trỏ phân trang không hợp lệ.', en: 'The paging cursor is not valid.' },
+  // Column headers of the as-run CSV export, in scheduler/csv.ts AS_RUN_CSV_HEADER order.
+  as_run_csv_header: {
+    vi: 'thời gian,vùng,chương trình,loại,sự kiện,lý do,mục lịch,lượt phát,chương trình phát tay,vị trí trong tệp (ms),người phát',
+    en: 'time,zone,programme,kind,event,reason,entry,airing,manual programme,media position (ms),by',
+  },
   internal: { vi: 'Lỗi máy chủ; chi tiết đã được ghi vào nhật ký.', en: 'Server error; the details were logged.' },
   not_ready: { vi: 'Cơ sở dữ liệu chưa sẵn sàng.', en: 'The database is not ready.' },
   // Nouns used by not_found.
@@ -46,6 +85,7 @@ export const MESSAGES = {
   what_user: { vi: 'người dùng', en: 'user' },
   what_token: { vi: 'mã truy cập', en: 'token' },
   what_role: { vi: 'vai trò', en: 'role assignment' },
+  what_programme: { vi: 'chương trình', en: 'programme' },
 } as const satisfies Record<string, Record<Lang, string>>;
 
 export type MessageKey = keyof typeof MESSAGES;

@@ -10,6 +10,8 @@ import type { Database } from './db/types.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { createDemoData } from './demo-data.js';
 import { buildApp } from './app.js';
+import { BroadcastHost } from './broadcast/engine-host.js';
+import { startTimetables, type TimetableRuntime } from './timetable/runtime.js';
 
 export interface StartOptions {
   /** Environment to read the configuration from (default process.env). */
@@ -25,6 +27,10 @@ export interface StartOptions {
 
 export interface RunningServer {
   app: FastifyInstance;
+  /** The media engine and its ties to the data (zones, endpoints, programmes). */
+  broadcast: BroadcastHost;
+  /** The timetable service and the as-run recorder. */
+  timetables: TimetableRuntime;
   config: LoaConfig;
   database: Database;
   logger: Logger;
@@ -40,6 +46,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   const database = await openDatabase(config);
   let app: FastifyInstance | undefined;
+  let broadcast: BroadcastHost | undefined;
+  let timetables: TimetableRuntime | undefined;
   try {
     const applied = await migrateToLatest(database);
     if (applied.length) logger.info({ migrations: applied, dialect: database.dialect }, 'database migrated');
@@ -58,16 +66,25 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       if (demo) logger.info(demo, 'demo data created');
     }
 
-    // ── Media engine ────────────────────────────────────────────────────────────────────
-    // The media plane (engine/, a worker thread) starts here once it exists, and is passed to
-    // buildApp and closed in close() below, before the database:
-    //   const engine = await startEngine({ config, logger });
-    // ────────────────────────────────────────────────────────────────────────────────────
+    // The media plane (a worker thread): closed in close() after the app, before the database.
+    const multicastInterface = (options.env ?? process.env).LOA_MULTICAST_INTERFACE;
+    broadcast = await BroadcastHost.start({
+      database,
+      logger,
+      rtpPort: config.rtpPort,
+      publicHost: config.publicHost,
+      ...(multicastInterface && { multicast: { interfaceAddress: multicastInterface } }),
+    });
 
-    app = await buildApp({ config, database, logger });
+    // The as-run log and the timetable (which puts back on air what should be on air now).
+    timetables = await startTimetables({ config, database, logger, broadcast });
+
+    app = await buildApp({ config, database, logger, broadcast });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app?.close().catch(() => {});
+    await timetables?.close().catch(() => {});
+    await broadcast?.close().catch(() => {});
     await database.close().catch(() => {});
     throw err;
   }
@@ -89,8 +106,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       },
     );
   };
+  const engineHost = broadcast;
+  const timetableRuntime = timetables;
   const server: RunningServer = {
     app,
+    broadcast: engineHost,
+    timetables: timetableRuntime,
     config,
     database,
     logger,
@@ -100,6 +121,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
         try {
           await app.close();
+          await timetableRuntime.close();
+          // After the app: agents' connections are gone, their offline state is written.
+          await engineHost.close();
         } finally {
           await database.close();
         }

@@ -4,6 +4,7 @@ import type { SourceSpec } from '../protocol.js';
 import { FileSource } from './file.js';
 import { GainSource, dbToGain } from './gain.js';
 import { GeneratorSource } from './generator.js';
+import { RelaySource } from './relay.js';
 import { RepeatSource } from './repeat.js';
 import { SequenceSource } from './sequence.js';
 import { SilenceSource } from './silence.js';
@@ -41,6 +42,8 @@ export function buildSource(spec: SourceSpec): Source {
     }
     case 'silence':
       return new SilenceSource(spec.durationMs);
+    case 'relay':
+      return new RelaySource(spec.url, spec.bufferMs);
     case 'sequence':
       return new SequenceSource(spec.items.map(buildSource));
     case 'repeat':

@@ -26,7 +26,7 @@ function checkCodecs(codecs: string[] | undefined): void {
   }
 }
 
-const endpointRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database }) => {
+const endpointRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, broadcast }) => {
   const { db } = database;
 
   async function requireEndpoint(auth: AuthContext, id: string, action: 'read' | 'endpoints.manage'): Promise<Endpoint> {
@@ -115,6 +115,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { databas
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+      await broadcast?.endpointChanged(row.id);
       return reply.status(201).send({ endpoint: endpointDto(row), credential: credential.token });
     },
   );
@@ -162,6 +163,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { databas
         .where('id', '=', current.id)
         .returningAll()
         .executeTakeFirstOrThrow();
+      await broadcast?.endpointChanged(row.id);
       return endpointDto(row);
     },
   );
@@ -178,6 +180,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { databas
         .where('id', '=', current.id)
         .returningAll()
         .executeTakeFirstOrThrow();
+      await broadcast?.endpointChanged(row.id, { credentialChanged: true });
       return { endpoint: endpointDto(row), credential: credential.token };
     },
   );
@@ -188,6 +191,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { databas
     async (request, reply) => {
       const current = await requireEndpoint(request.auth, request.params.id, 'endpoints.manage');
       await db.deleteFrom('endpoints').where('id', '=', current.id).execute();
+      await broadcast?.endpointChanged(current.id);
       return reply.status(204).send(null);
     },
   );

@@ -20,7 +20,7 @@ function checkTimeZone(tz: string | undefined): void {
   if (tz !== undefined && !isValidTimeZone(tz)) throw new ApiError(400, 'validation', 'bad_time_zone', { value: tz });
 }
 
-const zoneRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, config }) => {
+const zoneRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, config, broadcast }) => {
   const { db } = database;
 
   app.get('/zones', { schema: { tags: ['zones'], response: { 200: Type.Array(ZoneSchema), ...errors(401) } } }, async (request) => {
@@ -64,6 +64,7 @@ const zoneRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, c
         .values({ id, parent_id: parentId, kind, name, code: code ?? null, time_zone: timeZone ?? inheritedTz, path: childPath(parentPath, id) })
         .returningAll()
         .executeTakeFirstOrThrow();
+      await broadcast?.zonesChanged();
       return reply.status(201).send(zoneDto(row));
     },
   );
@@ -119,7 +120,9 @@ const zoneRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, c
         await request.auth.requireZone('zones.manage', parentId);
       }
       try {
-        return zoneDto(await moveZone(db, zone.id, parentId));
+        const moved = zoneDto(await moveZone(db, zone.id, parentId));
+        await broadcast?.zonesChanged();
+        return moved;
       } catch (err) {
         if (err instanceof ZoneCycleError) throw new ApiError(409, 'zone_cycle', 'zone_cycle');
         throw err;
@@ -151,6 +154,7 @@ const zoneRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, c
       }
       const { mediaSha256 } = await deleteSubtree(db, zone.id);
       await removeUnreferencedFiles(database, config, mediaSha256);
+      await broadcast?.zonesChanged();
       return reply.status(204).send(null);
     },
   );

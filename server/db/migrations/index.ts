@@ -3,9 +3,13 @@
 // names sort in the order they run.
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_broadcast.js';
+import * as m0003 from './0003_timetables.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001,
+  '0002_broadcast': m0002,
+  '0003_timetables': m0003,
 };
 
 export const migrationProvider: MigrationProvider = {

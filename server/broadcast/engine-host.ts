@@ -1,0 +1,526 @@
+/**
+ * The server's media engine and everything that ties the control plane to it.
+ *
+ * BroadcastHost owns: the Engine (media worker), the ProgrammeCatalog (who
+ * asked for what), the OnAirBoard (what each zone airs, from engine events),
+ * the control sessions of connected speaker agents, and the throttled stats
+ * writer. close() cascades: sessions closed, stats flushed, engine stopped.
+ *
+ * The engine's copy of the world is kept in step with the database by
+ * reconciliation, never by incremental guesses:
+ *  - syncZones(): zone tree (+ multicast groups) from the database → engine;
+ *    then every endpoint is reconciled (a deleted subtree takes its endpoints).
+ *  - syncEndpoint(id) / syncEndpoints(): for each endpoint, the attachment it
+ *    should have (a learned-address one while its agent is connected, a fixed
+ *    address one for receive-only RTP devices, none otherwise) is compared to
+ *    the one it has, and only differences are sent. A connected agent whose
+ *    endpoint moved gets a `config` message (never a reconnect); one whose
+ *    endpoint was deleted, disabled or given a new credential is disconnected.
+ * All syncs run one after another (a queue), so they never interleave.
+ *
+ * Used by: server/api/playback.ts, server/api/streams.ts, the control channel
+ * (control-channel.ts), the zones/endpoints routes (through BroadcastHooks),
+ * and the timetable (play/stop with kind 'media' | … and by = 'timetable').
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { CodecName } from '../../codecs/codec.js';
+import { isCodecName } from '../../codecs/registry.js';
+import { Engine } from '../../engine/engine.js';
+import type { MulticastOptions } from '../../engine/plane.js';
+import type { ErrorEvent, ProgrammeEndedEvent, ProgrammeZoneEvent, SourceSpec, StatusEvent } from '../../engine/protocol.js';
+import { CONTROL_CLOSE, type ControlServerSession, type EndpointSessionInfo } from '../../protocols/control/server-session.js';
+import type { Database, Endpoint } from '../db/types.js';
+import type { Logger } from '../logger.js';
+import { randomBase32 } from '../ids.js';
+import { ProgrammeCatalog, type ProgrammeInfo, type ProgrammeKind } from './programme-catalog.js';
+import { OnAirBoard } from './on-air.js';
+import { StatsWriter } from './stats-writer.js';
+import { DEFAULT_PLAYOUT_DELAY_MS, broadcastDb, effectivePlayoutDelay, type MulticastGroup } from './zone-settings.js';
+
+/** What the zones and endpoints routes call after a change (decoupled from the engine). */
+export interface BroadcastHooks {
+  /** After a zone was created, moved, deleted (or its broadcast settings changed). */
+  zonesChanged(): Promise<void>;
+  /** After an endpoint was created, updated or deleted; `credentialChanged` disconnects its agent. */
+  endpointChanged(endpointId: string, opts?: { credentialChanged?: boolean }): Promise<void>;
+}
+
+export interface BroadcastHostOptions {
+  database: Database;
+  logger: Logger;
+  /** UDP port of the media engine (LOA_RTP_PORT; 0 = any free port). */
+  rtpPort: number;
+  /** Local address the engine binds (default: all). */
+  rtpBindHost?: string;
+  /**
+   * Host agents are told to send keepalives/RTCP to (LOA_PUBLIC_HOST). Unset: the address the
+   * agent's control connection reached this server at (right on a LAN without NAT).
+   */
+  publicHost?: string;
+  /** Local interface for zone multicast groups (none: multicast groups are refused and logged). */
+  multicast?: MulticastOptions;
+  /** Playout delay of zones (and their ancestors) that set none; default 150 ms. */
+  defaultPlayoutDelayMs?: number;
+  /** Control-channel timings handed to agents (defaults: the session's). */
+  control?: { statsIntervalMs?: number; heartbeatIntervalMs?: number; keepaliveIntervalMs?: number; helloTimeoutMs?: number };
+  /** Minimum time between two stats writes of one endpoint (default 10 s). */
+  statsWriteIntervalMs?: number;
+  /** Default 30 s. */
+  engineStartTimeoutMs?: number;
+}
+
+/** A programme as the catalog holds it, plus how it was asked for through the API. */
+export interface HostedProgramme extends ProgrammeInfo {
+  /** The source as the caller described it (e.g. {kind:'media', mediaId}); shown by GET /playback. */
+  request?: unknown;
+}
+
+export interface PlayRequest {
+  /** Default: a fresh `prg_…` id. */
+  programmeId?: string;
+  zoneIds: string[];
+  priority: number;
+  source: SourceSpec;
+  maxDurationMs?: number;
+  /** Wall-clock epoch ms to start on (the timetable); default: as soon as ready. */
+  startAt?: number;
+  title: string;
+  kind: ProgrammeKind;
+  /** A user id, 'timetable' or 'alert'. */
+  by: string;
+  entryId?: string;
+  airingId?: string;
+  /** Kept with the programme for listings (see HostedProgramme.request). */
+  request?: unknown;
+}
+
+export type StartOutcome =
+  | { state: 'on-air' | 'waiting' }
+  | { state: 'failed'; code: ErrorEvent['code'] | 'ended'; message: string };
+
+interface LiveSession {
+  session: ControlServerSession;
+  info: EndpointSessionInfo;
+  rtp: { host: string; port: number };
+}
+
+interface Attachment {
+  key: string;
+  zoneId: string;
+  codec: CodecName;
+}
+
+export function newProgrammeId(): string {
+  return `prg_${randomBase32()}`;
+}
+
+/** The codecs an endpoint row allows, in its order (unknown names skipped). */
+export function endpointCodecs(e: Pick<Endpoint, 'codecs'>): CodecName[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(e.codecs);
+  } catch {
+    list = [];
+  }
+  const out = Array.isArray(list) ? list.filter((c): c is CodecName => typeof c === 'string' && isCodecName(c)) : [];
+  return out.length ? out : ['opus', 'pcmu'];
+}
+
+export class BroadcastHost implements BroadcastHooks {
+  readonly catalog = new ProgrammeCatalog();
+  readonly onAir = new OnAirBoard();
+  readonly stats: StatsWriter;
+  readonly defaultPlayoutDelayMs: number;
+  /** Connected agents by endpoint id. */
+  private readonly sessions = new Map<string, LiveSession>();
+  private readonly attached = new Map<string, Attachment>();
+  private multicastSent = new Map<string, string>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+  private readonly db;
+
+  private constructor(
+    readonly engine: Engine,
+    private readonly opts: BroadcastHostOptions,
+  ) {
+    this.db = opts.database.db;
+    this.defaultPlayoutDelayMs = opts.defaultPlayoutDelayMs ?? DEFAULT_PLAYOUT_DELAY_MS;
+    this.stats = new StatsWriter(this.db, opts.logger, opts.statsWriteIntervalMs ?? 10_000);
+    const log = opts.logger;
+    engine.on('programme', (e: ProgrammeZoneEvent) => this.onAir.apply(e));
+    engine.on('programmeEnded', (e: ProgrammeEndedEvent) => {
+      this.catalog.markEnded(e.programmeId, e.atMs);
+      const level = e.reason === 'error' ? 'warn' : 'info';
+      log[level]({ programmeId: e.programmeId, reason: e.reason, detail: e.message }, 'programme ended');
+    });
+    engine.on('engineError', (e: ErrorEvent) => {
+      log.warn({ code: e.code, reason: e.message, command: e.command, programmeId: e.programmeId, endpointId: e.endpointId }, 'media engine refused a command');
+      // A play the engine refused never starts: it is over as far as the catalog is concerned.
+      if (e.command === 'play' && e.programmeId && e.code !== 'duplicate-programme') this.catalog.markEnded(e.programmeId, Date.now());
+    });
+    engine.on('endpointStats', (e) => {
+      const live = this.sessions.get(e.endpointId);
+      this.rtcpView.set(e.endpointId, { fractionLost: e.fractionLost, cumulativeLost: e.cumulativeLost, jitterMs: e.jitterMs, rttMs: e.rttMs, at: new Date(e.atMs).toISOString() });
+      // Fixed-address devices have no control channel: their RTCP is all we know.
+      if (!live) this.stats.offer(e.endpointId, { rtcp: this.rtcpView.get(e.endpointId) });
+    });
+    engine.on('exit', (code) => {
+      if (!this.closing) log.error({ code }, 'media engine exited unexpectedly; audio has stopped');
+    });
+  }
+
+  /** Latest RTCP receiver-report view of each endpoint (from the engine). */
+  private readonly rtcpView = new Map<string, Record<string, unknown>>();
+
+  /** Starts the engine, pushes the zone tree and attaches fixed-address endpoints. */
+  static async start(opts: BroadcastHostOptions): Promise<BroadcastHost> {
+    const engine = await Engine.start({
+      rtpPort: opts.rtpPort,
+      rtpHost: opts.rtpBindHost,
+      multicast: opts.multicast,
+      startTimeoutMs: opts.engineStartTimeoutMs,
+    });
+    const host = new BroadcastHost(engine, opts);
+    try {
+      // Nobody is connected after a restart, whatever the database last said.
+      await host.db.updateTable('endpoints').set({ online: false }).where('online', '=', true).execute();
+      await host.syncZones();
+    } catch (err) {
+      await host.close();
+      throw err;
+    }
+    opts.logger.info({ rtpPort: engine.rtpPort, publicHost: opts.publicHost ?? '(per connection)' }, 'media engine started');
+    return host;
+  }
+
+  /** The UDP port the engine actually bound. */
+  get rtpPort(): number {
+    return this.engine.rtpPort;
+  }
+
+  /** Where an agent connected through `localAddress` sends its keepalives and RTCP. */
+  rtpTargetFor(localAddress: string | undefined): { host: string; port: number } {
+    const fromSocket = localAddress?.replace(/^::ffff:/, '');
+    return { host: this.opts.publicHost ?? (fromSocket && fromSocket !== '::' ? fromSocket : '127.0.0.1'), port: this.engine.rtpPort };
+  }
+
+  /** Address put in SDP o= lines. */
+  get originHost(): string {
+    return this.opts.publicHost ?? this.opts.rtpBindHost ?? '127.0.0.1';
+  }
+
+  get controlOptions(): NonNullable<BroadcastHostOptions['control']> {
+    return this.opts.control ?? {};
+  }
+
+  get logger(): Logger {
+    return this.opts.logger;
+  }
+
+  // ---- programmes ---------------------------------------------------------------
+
+  /** Registers the programme in the catalog and hands it to the engine. */
+  play(req: PlayRequest): HostedProgramme {
+    if (this.closing) throw new Error('broadcast host is closed');
+    const info: HostedProgramme = {
+      programmeId: req.programmeId ?? newProgrammeId(),
+      title: req.title,
+      kind: req.kind,
+      priority: req.priority,
+      zoneIds: [...req.zoneIds],
+      by: req.by,
+      ...(req.entryId !== undefined && { entryId: req.entryId }),
+      ...(req.airingId !== undefined && { airingId: req.airingId }),
+      requestedAtMs: req.startAt ?? Date.now(),
+      ...(req.request !== undefined && { request: req.request }),
+    };
+    this.catalog.register(info);
+    this.engine.play({
+      programmeId: info.programmeId,
+      zones: info.zoneIds,
+      priority: req.priority,
+      source: req.source,
+      ...(req.maxDurationMs !== undefined && { maxDurationMs: req.maxDurationMs }),
+      ...(req.startAt !== undefined && { startAt: req.startAt }),
+    });
+    this.opts.logger.info({ programmeId: info.programmeId, kind: info.kind, zones: info.zoneIds, priority: info.priority, by: info.by }, 'programme started');
+    return info;
+  }
+
+  /** Stops an active programme; false when it is not active. The catalog marks it ended on the engine's event. */
+  stop(programmeId: string): boolean {
+    const info = this.catalog.get(programmeId);
+    if (!info || info.endedAtMs !== undefined) return false;
+    this.engine.stop(programmeId);
+    return true;
+  }
+
+  /**
+   * Resolves once the engine says how a just-played programme started: 'on-air' in some zone,
+   * 'waiting' (it runs but a higher priority holds every zone, or it is still preparing when
+   * `timeoutMs` runs out), or 'failed' (refused, or ended before airing).
+   */
+  waitForStart(programmeId: string, timeoutMs = 1500): Promise<StartOutcome> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (o: StartOutcome) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        clearInterval(probe);
+        this.engine.off('programme', onZone);
+        this.engine.off('engineError', onError);
+        this.engine.off('programmeEnded', onEnded);
+        resolve(o);
+      };
+      const onZone = (e: ProgrammeZoneEvent) => {
+        if (e.programmeId === programmeId && (e.state === 'on-air' || e.state === 'resumed')) finish({ state: 'on-air' });
+      };
+      const onError = (e: ErrorEvent) => {
+        if (e.programmeId === programmeId && e.command === 'play') finish({ state: 'failed', code: e.code, message: e.message });
+      };
+      const onEnded = (e: ProgrammeEndedEvent) => {
+        if (e.programmeId === programmeId) finish({ state: 'failed', code: 'ended', message: `${e.reason}${e.message ? `: ${e.message}` : ''}` });
+      };
+      this.engine.on('programme', onZone);
+      this.engine.on('engineError', onError);
+      this.engine.on('programmeEnded', onEnded);
+      if (this.onAir.zonesOf(programmeId).length) finish({ state: 'on-air' });
+      // A running programme that no zone lets on air sends no event: ask once it had a frame or two.
+      const probe = setInterval(() => {
+        this.engine.status().then(
+          (s) => {
+            const p = s.programmes.find((x) => x.programmeId === programmeId);
+            if (p?.state === 'running') finish({ state: p.zones.some((z) => z.state === 'on-air') ? 'on-air' : 'waiting' });
+          },
+          () => finish({ state: 'failed', code: 'internal', message: 'media engine is not running' }),
+        );
+      }, 100);
+      const timer = setTimeout(() => finish({ state: 'waiting' }), timeoutMs);
+    });
+  }
+
+  /** Programmes not yet ended, with their API-level request when they have one. */
+  activeProgrammes(): HostedProgramme[] {
+    return this.catalog.active();
+  }
+
+  status(): Promise<StatusEvent> {
+    return this.engine.status();
+  }
+
+  // ---- zones ----------------------------------------------------------------------
+
+  /** Never rejects: the change is already in the database; a failed sync is logged (and retried by the next one). */
+  zonesChanged(): Promise<void> {
+    return this.syncZones().catch((err) => this.opts.logger.error({ err }, 'could not push the zone tree to the media engine'));
+  }
+
+  endpointChanged(endpointId: string, opts: { credentialChanged?: boolean } = {}): Promise<void> {
+    if (opts.credentialChanged) {
+      const live = this.sessions.get(endpointId);
+      // The agent holds the old credential: it must reconnect with the new one.
+      live?.session.close(CONTROL_CLOSE.rejected, 'credential changed');
+    }
+    return this.syncEndpoint(endpointId).catch((err) => this.opts.logger.error({ err, endpointId }, 'could not update the endpoint in the media engine'));
+  }
+
+  /** Pushes the zone tree and multicast groups from the database, then reconciles every endpoint. */
+  syncZones(): Promise<void> {
+    return this.serial(async () => {
+      const rows = await broadcastDb(this.db)
+        .selectFrom('zones')
+        .select(['id', 'parent_id', 'path', 'multicast_address', 'multicast_port', 'multicast_codec'])
+        .orderBy('path')
+        .execute();
+      this.engine.setZones(rows.map((r) => ({ id: r.id, parentId: r.parent_id })));
+      const ids = new Set(rows.map((r) => r.id));
+      this.onAir.retain(ids);
+      const groups = new Map<string, string>();
+      for (const r of rows) {
+        if (r.multicast_address !== null && r.multicast_port !== null && r.multicast_codec !== null) {
+          const g: MulticastGroup = { address: r.multicast_address, port: r.multicast_port, codec: r.multicast_codec };
+          groups.set(r.id, JSON.stringify(g));
+        }
+      }
+      for (const [zone, g] of groups) {
+        if (this.multicastSent.get(zone) === g) continue;
+        if (!this.opts.multicast) {
+          this.opts.logger.warn({ zoneId: zone }, 'zone has a multicast group but no multicast interface is configured (LOA_MULTICAST_INTERFACE)');
+          continue;
+        }
+        this.engine.setZoneMulticast(zone, JSON.parse(g) as MulticastGroup);
+      }
+      for (const zone of this.multicastSent.keys()) {
+        if (!groups.has(zone) && ids.has(zone) && this.opts.multicast) this.engine.setZoneMulticast(zone, null);
+      }
+      this.multicastSent = groups;
+      await this.reconcileEndpoints(null);
+    });
+  }
+
+  // ---- endpoints ------------------------------------------------------------------
+
+  syncEndpoint(endpointId: string): Promise<void> {
+    return this.serial(() => this.reconcileEndpoints([endpointId]));
+  }
+
+  syncEndpoints(): Promise<void> {
+    return this.serial(() => this.reconcileEndpoints(null));
+  }
+
+  /** Endpoint ids with a connected agent. */
+  onlineEndpoints(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /**
+   * A control session authenticated: attach its endpoint (learned address) and mark it online.
+   * A second connection of the same endpoint replaces the first.
+   */
+  sessionOnline(session: ControlServerSession, info: EndpointSessionInfo, rtp: { host: string; port: number }): Promise<void> {
+    return this.serial(async () => {
+      const previous = this.sessions.get(info.endpointId);
+      this.sessions.set(info.endpointId, { session, info, rtp });
+      if (previous && previous.session !== session) previous.session.close(CONTROL_CLOSE.replaced, 'replaced by a newer connection');
+      await this.reconcileEndpoints([info.endpointId]);
+      await this.db.updateTable('endpoints').set({ online: true, last_seen_at: new Date() }).where('id', '=', info.endpointId).execute();
+      this.opts.logger.info({ endpointId: info.endpointId, zoneId: info.zoneId, codec: info.codec, agent: info.agentVersion, remote: info.remoteAddress }, 'endpoint online');
+    });
+  }
+
+  /** A control session ended: detach (or fall back to a fixed address) and mark offline. */
+  sessionOffline(session: ControlServerSession, info: EndpointSessionInfo, reason: string): Promise<void> {
+    return this.serial(async () => {
+      if (this.sessions.get(info.endpointId)?.session !== session) return; // replaced: the newer one owns the endpoint
+      this.sessions.delete(info.endpointId);
+      await this.stats.flushAll();
+      await this.reconcileEndpoints([info.endpointId]);
+      await this.db.updateTable('endpoints').set({ online: false, last_seen_at: new Date() }).where('id', '=', info.endpointId).execute();
+      this.opts.logger.info({ endpointId: info.endpointId, reason }, 'endpoint offline');
+    });
+  }
+
+  /** Latest stats of a connected agent (throttled to the database). */
+  sessionStats(info: EndpointSessionInfo, stats: object): void {
+    if (this.sessions.get(info.endpointId)?.info !== info) return;
+    const rtcp = this.rtcpView.get(info.endpointId);
+    this.stats.offer(info.endpointId, { ...stats, codec: info.codec, zoneId: info.zoneId, ...(rtcp && { rtcp }), at: new Date().toISOString() });
+  }
+
+  private async reconcileEndpoints(ids: string[] | null): Promise<void> {
+    let q = this.db.selectFrom('endpoints').innerJoin('zones', 'zones.id', 'endpoints.zone_id').selectAll('endpoints').select('zones.path as zone_path');
+    if (ids) {
+      if (ids.length === 0) return;
+      q = q.where('endpoints.id', 'in', ids);
+    }
+    const rows = await q.execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const targets = ids ?? [...new Set([...byId.keys(), ...this.sessions.keys(), ...this.attached.keys()])];
+    const delays = new Map<string, number>();
+    for (const id of targets) {
+      const row = byId.get(id);
+      const live = this.sessions.get(id);
+      if (!row || !row.enabled) {
+        if (live) {
+          this.sessions.delete(id);
+          live.session.close(CONTROL_CLOSE.rejected, row ? 'endpoint disabled' : 'endpoint deleted');
+        }
+        this.detach(id);
+        this.stats.forget(id);
+        continue;
+      }
+      if (live) {
+        const codecs = endpointCodecs(row);
+        if (!codecs.includes(live.info.codec as CodecName)) {
+          // The agent negotiated a codec the endpoint no longer allows: renegotiate from scratch.
+          this.sessions.delete(id);
+          live.session.close(CONTROL_CLOSE.normal, 'codec no longer allowed');
+          this.detach(id);
+          continue;
+        }
+        let delay = delays.get(row.zone_path);
+        if (delay === undefined) {
+          delay = await effectivePlayoutDelay(this.db, row.zone_path, this.defaultPlayoutDelayMs);
+          delays.set(row.zone_path, delay);
+        }
+        const moved = live.info.zoneId !== row.zone_id;
+        const attachedNow = this.attachLearned(id, row.zone_id, live.info.codec as CodecName, live.info.mediaToken);
+        if (moved || delay !== live.info.playoutDelayMs) {
+          // The rtp target makes the agent send a keepalive at once, so the new attachment learns its address.
+          live.session.sendConfig({
+            ...(moved && { zoneId: row.zone_id }),
+            ...(delay !== live.info.playoutDelayMs && { playoutDelayMs: delay }),
+            ...(attachedNow && { rtp: live.rtp }),
+          });
+        }
+        continue;
+      }
+      await this.attachFixed(row);
+    }
+  }
+
+  /** Attaches with a learned address; true when an attach command was sent. */
+  private attachLearned(endpointId: string, zoneId: string, codec: CodecName, token: string): boolean {
+    const key = `learn:${zoneId}:${codec}:${token}`;
+    if (this.attached.get(endpointId)?.key === key) return false;
+    this.engine.attachEndpoint({ endpointId, zoneId, codec, learn: { token } });
+    this.attached.set(endpointId, { key, zoneId, codec });
+    return true;
+  }
+
+  /** Receive-only RTP devices: an address and port, no agent. */
+  private async attachFixed(row: Endpoint): Promise<void> {
+    if (row.kind !== 'rtp' || row.multicast || row.address === null || row.port === null) {
+      this.detach(row.id);
+      return;
+    }
+    let host = row.address;
+    if (isIP(host) !== 4) {
+      try {
+        host = (await lookup(host, { family: 4 })).address;
+      } catch (err) {
+        this.opts.logger.warn({ endpointId: row.id, address: row.address, err: (err as Error).message }, 'cannot resolve endpoint address; not attached');
+        this.detach(row.id);
+        return;
+      }
+    }
+    const codec = endpointCodecs(row)[0];
+    const key = `fixed:${row.zone_id}:${codec}:${host}:${row.port}`;
+    if (this.attached.get(row.id)?.key === key) return;
+    this.engine.attachEndpoint({ endpointId: row.id, zoneId: row.zone_id, codec, address: { host, port: row.port } });
+    this.attached.set(row.id, { key, zoneId: row.zone_id, codec });
+  }
+
+  private detach(endpointId: string): void {
+    if (!this.attached.delete(endpointId)) return;
+    this.engine.detachEndpoint(endpointId);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch((err) => this.opts.logger.error({ err }, 'broadcast sync failed'));
+    return run;
+  }
+
+  /** Disconnects every agent, flushes stats, stops the engine (its sockets and worker). */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      for (const live of this.sessions.values()) live.session.close(CONTROL_CLOSE.normal, 'server shutting down');
+      await this.queue.catch(() => {});
+      const ids = [...this.sessions.keys()];
+      this.sessions.clear();
+      await this.stats.close();
+      if (ids.length) {
+        await this.db
+          .updateTable('endpoints')
+          .set({ online: false, last_seen_at: new Date() })
+          .where('id', 'in', ids)
+          .execute()
+          .catch((err) => this.opts.logger.warn({ err }, 'could not mark endpoints offline'));
+      }
+      await this.engine.close();
+    })());
+  }
+}
