@@ -17,6 +17,9 @@ export const LANGS = ['vi', 'en'] as const;
 export type Lang = (typeof LANGS)[number];
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+/** 0: any free port (tests, several servers on one machine). */
+const PortOrAny = Type.Integer({ minimum: 0, maximum: 65535 });
+const IPV4 = '^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$';
 
 /** The validated configuration, as the server uses it. */
 export const LoaConfigSchema = Type.Object({
@@ -30,7 +33,8 @@ export const LoaConfigSchema = Type.Object({
   adminPassword: Type.Optional(Type.String({ minLength: 8 })),
   logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
   maxUploadMb: Type.Integer({ minimum: 1, maximum: 10240 }),
-  rtpPort: Port,
+  rtpPort: PortOrAny,
+  multicastInterface: Type.Optional(Type.String({ pattern: IPV4 })),
   publicHost: Type.Optional(Type.String({ minLength: 1 })),
   lang: Type.Union(LANGS.map((l) => Type.Literal(l))),
 });
@@ -63,7 +67,13 @@ const SETTINGS: Setting[] = [
   { env: 'LOA_ADMIN_PASSWORD', key: 'adminPassword', kind: 'string', expected: 'a password of at least 8 characters', secret: true },
   { env: 'LOA_LOG_LEVEL', key: 'logLevel', kind: 'enum', values: LOG_LEVELS, expected: `one of ${LOG_LEVELS.join(', ')}`, fallback: () => 'info' },
   { env: 'LOA_MAX_UPLOAD_MB', key: 'maxUploadMb', kind: 'int', expected: 'an integer number of megabytes 1–10240', fallback: () => 200 },
-  { env: 'LOA_RTP_PORT', key: 'rtpPort', kind: 'port', expected: 'an integer 1–65535', fallback: () => 5004 },
+  { env: 'LOA_RTP_PORT', key: 'rtpPort', kind: 'port', expected: 'an integer 0–65535 (0: any free port)', fallback: () => 5004 },
+  {
+    env: 'LOA_MULTICAST_INTERFACE',
+    key: 'multicastInterface',
+    kind: 'string',
+    expected: 'the IPv4 address of the interface that sends zone multicast groups (unset: no multicast)',
+  },
   { env: 'LOA_PUBLIC_HOST', key: 'publicHost', kind: 'string', expected: 'a host name or IP address' },
   { env: 'LOA_LANG', key: 'lang', kind: 'enum', values: LANGS, expected: `one of ${LANGS.join(', ')}`, fallback: () => 'vi' },
 ];

@@ -67,7 +67,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }
 
     // The media plane (a worker thread): closed in close() after the app, before the database.
-    const multicastInterface = (options.env ?? process.env).LOA_MULTICAST_INTERFACE;
+    // The worker decodes with the configured ffmpeg (it reads FFMPEG_PATH, set from a config file too).
+    process.env.FFMPEG_PATH = config.ffmpegPath;
+    const multicastInterface = config.multicastInterface;
     broadcast = await BroadcastHost.start({
       database,
       logger,

@@ -60,6 +60,8 @@ t.test('invalid values name the setting, the value and what is allowed', async (
     [{ LOA_PORT: '70000' }, /^LOA_PORT: 70000 is not a port; expected an integer 1–65535$/],
     [{ LOA_PORT: '0' }, /^LOA_PORT: 0 is not a port/],
     [{ LOA_RTP_PORT: '5004.5' }, /^LOA_RTP_PORT: "5004.5" is not a port/],
+    [{ LOA_RTP_PORT: '65536' }, /^LOA_RTP_PORT: 65536 is not a port; expected an integer 0–65535/],
+    [{ LOA_MULTICAST_INTERFACE: 'eth0' }, /^LOA_MULTICAST_INTERFACE: "eth0" is not allowed; expected the IPv4 address of the interface/],
     [{ LOA_TIMEZONE: 'Asia/Saigonn' }, /^LOA_TIMEZONE: "Asia\/Saigonn" is not a known time zone; expected an IANA time zone/],
     [{ LOA_DEMO_DATA: 'maybe' }, /^LOA_DEMO_DATA: "maybe" is not a boolean; expected true or false$/],
     [{ LOA_LOG_LEVEL: 'loud' }, /^LOA_LOG_LEVEL: "loud" is not allowed; expected one of fatal, error, warn, info, debug, trace, silent$/],

@@ -31,7 +31,7 @@ t.test('real listen: first admin, demo tree, restart keeps data', async (t) => {
   const dataDir = tempDir(t);
   const databaseUrl = await scratchDatabaseUrl(t);
   if (!databaseUrl) await seedPgliteDataDir(dataDir);
-  const config = { ...loadConfig({ LOA_DATA_DIR: dataDir, LOA_LOG_LEVEL: 'silent', LOA_HOST: '127.0.0.1', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }), port: 0 };
+  const config = { ...loadConfig({ LOA_DATA_DIR: dataDir, LOA_LOG_LEVEL: 'silent', LOA_HOST: '127.0.0.1', LOA_RTP_PORT: '0', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }), port: 0 };
   const printed: string[] = [];
   const server = await startServer({ config, print: (l) => printed.push(l), handleSignals: false });
   let closed = false;
@@ -102,6 +102,7 @@ t.test('the `loa server` process: exit 2 on bad config; SIGTERM closes the datab
   const run = runLoa({
     LOA_DATA_DIR: dataDir,
     LOA_PORT: String(port),
+    LOA_RTP_PORT: '0',
     LOA_HOST: '127.0.0.1',
     LOA_ADMIN_PASSWORD: 'from-the-env-1',
     LOA_DEMO_DATA: 'false',
