@@ -59,7 +59,8 @@ t.test('a scheduled item starts within one frame of its time at a speaker agent'
   });
   t.equal(created.status, 201, JSON.stringify(created.body));
   const airingId = `${created.body.entry.id}@${new Date(startMs).toISOString()}`;
-  t.ok(runtime.timetable.planner.airing(airingId), 'the edit reached the running plan without a restart');
+  await until(() => runtime.timetable.planner.airing(airingId) !== undefined, 'the edit in the running plan', 2000);
+  t.ok(startMs - Date.now() > runtime.timetable.planner.leadMs, 'it reached the running plan, without a restart, before its hand-over');
 
   const db = timetableDb(s.database.db);
   await until(async () => (await db.selectFrom('as_run').select('event').where('airing_id', '=', airingId).where('event', '=', 'end').execute()).length > 0, 'the airing ended', startMs - Date.now() + 10_000);
