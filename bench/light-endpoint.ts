@@ -5,8 +5,11 @@
  * and sender reports sent to it — but it does not decode or play. It
  * timestamps each RTP packet on arrival (real clock) against the packet's
  * due time from the sender-report mapping, and tracks sequence numbers for
- * loss. Only while an alert is watched does it decode (to tell alert frames
- * by their audio, like the full agents), and it stops once it has heard it.
+ * loss. While an alert is watched it keeps each packet's payload with its
+ * arrival and due times, and only afterwards (findAlert, outside the measured
+ * time) decodes them in order to find the first alert frame by its audio, as
+ * the full agents do: decoding on the receive path would delay the arrival
+ * stamps of the packets queued behind it.
  *
  * Why: a full SpeakerAgent costs ~5 ms of CPU per second (decode, playout,
  * clock sync); 500 of them would need 2.5 cores beside the server on a
@@ -27,6 +30,8 @@ import { isAlertFrame } from './measure.js';
 import type { LatencyHistogram } from './percentiles.js';
 
 const realNow = () => performance.timeOrigin + performance.now();
+/** 6 s of 20 ms packets: more than the bench's alert watch. */
+const MAX_HELD = 300;
 
 export interface LightEndpointOptions {
   controlUrl: string;
@@ -62,8 +67,9 @@ export class LightEndpoint {
   private srTs = 0;
   private hasSeq = false;
   private lastSeq = 0;
-  private decoder: AudioDecoder | null = null;
   private closed = false;
+  /** Packets kept while armed: payload, arrival, due (bounded). */
+  private readonly held: Array<{ payload: Buffer; arrival: number; due: number }> = [];
 
   constructor(private readonly o: LightEndpointOptions) {}
 
@@ -160,23 +166,33 @@ export class LightEndpoint {
     if (!this.hasSr) return;
     const due = this.srMs + (tsDiff(pkt.timestamp >>> 0, this.srTs >>> 0) * 1000) / this.clockRate;
     this.o.delivery.record(arrival - due);
-    if (this.armed && Number.isNaN(this.alertArrivalMs)) {
-      this.decoder ??= createDecoder(this.o.codec);
-      if (isAlertFrame(this.decoder.decode(pkt.payload), this.o.alertHz)) {
-        this.alertArrivalMs = arrival;
-        this.alertDueMs = due;
-        this.decoder.close();
-        this.decoder = null;
+    if (this.armed && this.held.length < MAX_HELD) this.held.push({ payload: Buffer.from(pkt.payload), arrival, due });
+  }
+
+  /** Decodes the packets held since arming, in order, and notes the first alert frame. */
+  findAlert(): void {
+    if (this.held.length === 0 || !Number.isNaN(this.alertArrivalMs)) return;
+    const decoder: AudioDecoder = createDecoder(this.o.codec);
+    try {
+      for (const h of this.held) {
+        if (isAlertFrame(decoder.decode(h.payload), this.o.alertHz)) {
+          this.alertArrivalMs = h.arrival;
+          this.alertDueMs = h.due;
+          break;
+        }
       }
+    } finally {
+      decoder.close();
+      this.held.length = 0;
     }
   }
 
   close(): void {
     this.closed = true;
+    this.held.length = 0;
     this.ws?.removeAllListeners('close');
     this.ws?.on('error', () => {});
     this.ws?.terminate();
     this.udp?.close();
-    this.decoder?.close();
   }
 }

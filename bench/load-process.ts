@@ -148,6 +148,7 @@ function openWindow(): void {
 }
 
 function agentsReport(): AgentsReport {
+  for (const e of lights) e.findAlert();
   const counts: DeliveryCounts = { expected: 0, received: 0, lost: 0, concealed: 0, late: 0 };
   for (const h of hosted) {
     const c = countsOf(h.agent);

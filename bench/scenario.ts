@@ -31,6 +31,7 @@ export const PROGRAMME_HZ = 440;
 export const ALERT_HZ = 1000;
 const SYNC_EVERY_FRAMES = 50;
 const ALERT_WATCH_MS = 3000;
+const IDLE_SAMPLES = 15;
 
 export interface PeerResult {
   name: string;
@@ -92,8 +93,14 @@ export async function runScenario(n: number, o: BenchOptions, log: (line: string
     const commune = await api.createZone(null, 'commune', 'Bench commune');
     const villages: string[] = [];
     for (let z = 0; z < o.zones; z++) villages.push(await api.createZone(commune, 'village', `Bench village ${z + 1}`));
-    await sleep(2000);
-    const idle = sampleUsage(server.pid);
+    // Idle memory: the lowest RSS over 15 s with zones but no endpoint, once V8's memory
+    // reducer has had time to give back the start-up garbage (migrations, first requests).
+    let idle = sampleUsage(server.pid);
+    for (let i = 0; i < IDLE_SAMPLES; i++) {
+      await sleep(1000);
+      const u = sampleUsage(server.pid);
+      if (u.rssBytes < idle.rssBytes) idle = u;
+    }
     log(`  N=${n}: server ${server.kind} pid ${server.pid} up, RSS idle ${(idle.rssBytes / 1048576).toFixed(1)} MB; creating endpoints`);
 
     const created = await mapLimit(Array.from({ length: n }, (_, i) => i), 8, (i) => api.createEndpoint(villages[i % o.zones], `bench-${i}`, o.codec));
@@ -125,7 +132,12 @@ export async function runScenario(n: number, o: BenchOptions, log: (line: string
 
     for (const h of loads) h.send({ type: 'window' });
     const u0 = sampleUsage(server.pid);
-    await sleep(o.durationS * 1000);
+    // RSS at N: the lowest sample of the window, like the idle one (GC sawtooth).
+    let rssAtN = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < o.durationS; i++) {
+      await sleep(1000);
+      rssAtN = Math.min(rssAtN, sampleUsage(server.pid).rssBytes);
+    }
     const u1 = sampleUsage(server.pid);
 
     const collect = async (): Promise<AgentsReport[]> => {
@@ -193,8 +205,8 @@ export async function runScenario(n: number, o: BenchOptions, log: (line: string
       serverCpuShare: serverShare,
       serverCpuPerEndpointPct: (100 * serverShare) / n,
       rssIdleMb: idle.rssBytes / 1048576,
-      rssMb: u1.rssBytes / 1048576,
-      memPerEndpointKb: memoryPerEndpointKb(idle.rssBytes, u1.rssBytes, n),
+      rssMb: rssAtN / 1048576,
+      memPerEndpointKb: memoryPerEndpointKb(idle.rssBytes, rssAtN, n),
       packetsPerSecond: windowMs > 0 ? counts.expected / (windowMs / 1000) : Number.NaN,
       loadCpuShare: windowMs > 0 ? loadCpuMs / windowMs : Number.NaN,
       loadSkippedTicks: skipped,

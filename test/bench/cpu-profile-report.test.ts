@@ -45,6 +45,8 @@ t.test('targets: only at N = 500, each miss says by how much', async (t) => {
   t.match(misses[0], /by 2\.50 ms/);
   t.match(misses[1], /140\.0 ms > 100 ms/);
   t.same(targetMisses(run(300, 50, 500)), [], 'other counts have no targets');
+  const shrunk = { ...run(500, 4, 60), memPerEndpointKb: -300 };
+  t.match(targetMisses(shrunk)[0], /not measured/, 'a negative growth is not a met target');
 });
 
 t.test('the report holds every table, the JSON no NaN, the SVG a series per percentile', async (t) => {

@@ -78,6 +78,8 @@ t.test('registers, learns its address by keepalive, measures delivery and hears 
     media.send(Buffer.from(buf.subarray(0, len)), to.port, to.address);
   }
   await new Promise((r) => setTimeout(r, 100));
+  t.ok(Number.isNaN(e.alertArrivalMs), 'nothing decoded on the receive path');
+  e.findAlert();
   t.equal(e.received, frames, 'every packet counted');
   t.equal(e.expected, frames - 1, 'sequence advance across the 16-bit wrap (the first packet sets the base)');
   const s = delivery.summary();
