@@ -10,6 +10,7 @@
  * else — malformed, truncated, unknown token or SSRC — is dropped and counted.
  */
 import dgram, { type Socket } from 'node:dgram';
+import { literalLookup } from './literal-lookup.js';
 import { classifyDatagram, parseMediaKeepalive } from '../protocols/control/media-keepalive.js';
 import { msToNtpShort, roundTripMs } from '../protocols/rtp/ntp.js';
 import { parseRtcp, type ReportBlock } from '../protocols/rtp/rtcp.js';
@@ -53,7 +54,7 @@ export class MediaPort {
   }
 
   static open(port: number, host: string | undefined, hooks: MediaPortHooks): Promise<MediaPort> {
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false, lookup: literalLookup });
     return new Promise((resolve, reject) => {
       const fail = (err: Error): void => {
         socket.close();

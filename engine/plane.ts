@@ -10,6 +10,7 @@
  * close() cascades down and closes the sockets.
  */
 import dgram, { type Socket } from 'node:dgram';
+import { literalLookup } from './literal-lookup.js';
 import { isIP } from 'node:net';
 import type { AudioEncoder, CodecName } from '../codecs/codec.js';
 import { FRAME_MS } from '../codecs/pcm.js';
@@ -428,7 +429,7 @@ export class MediaPlane {
 }
 
 function openMulticastSocket(m: MulticastOptions): Promise<Socket> {
-  const s = dgram.createSocket({ type: 'udp4' });
+  const s = dgram.createSocket({ type: 'udp4', lookup: literalLookup });
   return new Promise((resolve, reject) => {
     s.once('error', (err) => {
       s.close();
