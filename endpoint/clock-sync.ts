@@ -83,8 +83,8 @@ export class ClockSync {
     this.minTrusted = options.minTrusted ?? 3;
     this.slewPerMs = (options.slewMsPerSecond ?? 5) / 1000;
     this.stepThresholdMs = options.stepThresholdMs ?? 100;
-    this.minDriftSpanMs = options.minDriftSpanMs ?? 10_000;
-    this.maxSlope = (options.maxDriftPpm ?? 500) * 1e-6;
+    this.minDriftSpanMs = options.minDriftSpanMs ?? 30_000;
+    this.maxSlope = (options.maxDriftPpm ?? 150) * 1e-6;
   }
 
   get synced(): boolean {
