@@ -78,6 +78,7 @@ export const MESSAGES = {
   },
   internal: { vi: 'Lỗi máy chủ; chi tiết đã được ghi vào nhật ký.', en: 'Server error; the details were logged.' },
   not_ready: { vi: 'Cơ sở dữ liệu chưa sẵn sàng.', en: 'The database is not ready.' },
+  engine_down: { vi: 'Bộ phát âm thanh đã dừng: không phát được tới loa nào. Hãy khởi động lại máy chủ Loa.', en: 'The media engine has stopped: nothing can reach the loudspeakers. Restart the Loa server.' },
   // Nouns used by not_found.
   what_zone: { vi: 'vùng', en: 'zone' },
   what_endpoint: { vi: 'thiết bị', en: 'endpoint' },

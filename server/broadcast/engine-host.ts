@@ -44,6 +44,8 @@ export interface BroadcastHooks {
   zonesChanged(): Promise<void>;
   /** After an endpoint was created, updated or deleted; `credentialChanged` disconnects its agent. */
   endpointChanged(endpointId: string, opts?: { credentialChanged?: boolean }): Promise<void>;
+  /** False once the media engine's worker has died: /readyz then says so instead of "ok". */
+  readonly engineAlive: boolean;
 }
 
 export interface BroadcastHostOptions {
@@ -166,8 +168,16 @@ export class BroadcastHost implements BroadcastHooks {
       if (!live) this.stats.offer(e.endpointId, { rtcp: this.rtcpView.get(e.endpointId) });
     });
     engine.on('exit', (code) => {
-      if (!this.closing) log.error({ code }, 'media engine exited unexpectedly; audio has stopped');
+      if (this.closing) return;
+      this.engineExited = true;
+      log.error({ code }, 'media engine exited unexpectedly; audio has stopped');
     });
+  }
+
+  private engineExited = false;
+
+  get engineAlive(): boolean {
+    return !this.engineExited;
   }
 
   /** Latest RTCP receiver-report view of each endpoint (from the engine). */
