@@ -31,6 +31,30 @@ export function codecInfo(name: CodecName): CodecInfo {
   return info;
 }
 
+/** libopus' algorithmic delay at 48 kHz: 2.5 ms lookahead + 4 ms delay compensation. */
+const OPUS_DELAY_SAMPLES = 312;
+let g711DelaySamples: number | undefined;
+
+/**
+ * How far Loa's encode → decode of a codec delays the audio, in 48 kHz
+ * samples: Opus' 6.5 ms, G.711's two resampling filters (48 → 8 kHz on the
+ * server, 8 → 48 kHz in the receiver), nothing for L16. A receiver plays this
+ * much earlier, so loudspeakers on different codecs in one zone stay in step.
+ */
+export function pipelineDelaySamples(name: CodecName): number {
+  switch (name) {
+    case 'opus':
+      return OPUS_DELAY_SAMPLES;
+    case 'l16':
+      return 0;
+    case 'pcmu':
+    case 'pcma':
+      g711DelaySamples ??=
+        new Resampler(SAMPLE_RATE, 8000).delaySamples * (SAMPLE_RATE / 8000) + new Resampler(8000, SAMPLE_RATE).delaySamples;
+      return g711DelaySamples;
+  }
+}
+
 /** Encoder options; only Opus has any today. */
 export type EncoderOptions = OpusEncoderOptions;
 

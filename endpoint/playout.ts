@@ -28,6 +28,7 @@
  */
 import { FRAME_SAMPLES, SAMPLE_RATE, type Frame } from '../codecs/pcm.js';
 import type { AudioDecoder } from '../codecs/codec.js';
+import { pipelineDelaySamples } from '../codecs/registry.js';
 import { JitterBuffer } from '../protocols/rtp/jitter-buffer.js';
 import { tsDiff } from '../protocols/rtp/sequence.js';
 
@@ -166,9 +167,15 @@ export class Playout {
   // Play position (samples, relative to base) expected for the next slot.
   private started = false;
   private pos = 0;
+  /**
+   * Stream position p holds the source's audio of p − this (the codec's
+   * encode → decode delay): played that much earlier, the source is on time.
+   */
+  private codecDelaySamples: number;
 
   constructor(options: PlayoutOptions) {
     this.decoder = options.decoder;
+    this.codecDelaySamples = pipelineDelaySamples(this.decoder.name);
     this.clock = options.clock;
     this.delayMs = options.playoutDelayMs;
     this.jitterTargetMs = options.jitterTargetMs ?? 60;
@@ -218,6 +225,7 @@ export class Playout {
   reset(decoder?: AudioDecoder): void {
     if (decoder) this.decoder = decoder;
     this.setCodecClock(this.decoder.clockRate);
+    this.codecDelaySamples = pipelineDelaySamples(this.decoder.name);
     this.hasBase = this.hasSr = this.started = false;
     this.pendingSr = null;
     this.slotK.fill(-1);
@@ -298,7 +306,7 @@ export class Playout {
     if (!this.hasBase) return NaN;
     const pos = this.positionOf(this.peekExt(rtpTimestamp));
     if (this.hasSr) {
-      const contentMs = this.srMs + ((pos - this.srPos) * 1000) / SAMPLE_RATE;
+      const contentMs = this.srMs + ((pos - this.codecDelaySamples - this.srPos) * 1000) / SAMPLE_RATE;
       return this.clock.localTimeOf(contentMs + this.delayMs, localHint);
     }
     return this.firstArrival + this.jitterTargetMs + (pos * 1000) / SAMPLE_RATE;
@@ -376,7 +384,7 @@ export class Playout {
     if (this.hasSr) {
       if (!this.clock.synced) return null;
       const contentMs = this.clock.serverNow(localMs) - this.delayMs;
-      return Math.round(this.srPos + ((contentMs - this.srMs) * SAMPLE_RATE) / 1000);
+      return Math.round(this.srPos + this.codecDelaySamples + ((contentMs - this.srMs) * SAMPLE_RATE) / 1000);
     }
     if (localMs - this.firstArrival < this.srWaitMs) return null;
     return Math.round(((localMs - this.firstArrival - this.jitterTargetMs) * SAMPLE_RATE) / 1000);

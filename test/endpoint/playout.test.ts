@@ -156,7 +156,8 @@ t.test('Opus: a lost packet is concealed by PLC, not silence', async (t) => {
     const payload = Buffer.from(enc.encode(f));
     if (n !== 10) p.push(n, tsOf(n), payload, SR_MS + n * 20);
   }
-  for (let k = 0; k < 20; k++) {
+  // 19 slots: the playout runs Opus' 6.5 ms codec delay ahead, so a 20th slot would reach past frame 19.
+  for (let k = 0; k < 19; k++) {
     p.render(out, SR_MS + 100 + k * 20);
     if (k === 10) for (const s of out) concealedEnergy += s * s;
   }

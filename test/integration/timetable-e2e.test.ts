@@ -84,9 +84,9 @@ t.test('a scheduled item starts within one frame of its time at a speaker agent'
   t.ok(onset > 0, 'the recording starts in silence and the tone comes');
   const heardAt = serverMsAt(onset) - playoutDelayMs;
   const agentLateMs = heardAt - rows[0].at.getTime();
-  // The agent plays that frame at its server time + playout delay (PCMU: no codec delay). On this
-  // busy test machine the agent's clock sync and RTCP mapping put it a few ms late (≈ 6.6 ms seen).
-  t.ok(Math.abs(agentLateMs) <= 10, `the agent plays the start frame ${agentLateMs.toFixed(2)} ms from its time`);
+  // The agent plays that frame at its server time + playout delay, G.711's resampling delay
+  // compensated (it was a steady 6.6 ms late before): what is left is clock sync on a busy machine.
+  t.ok(Math.abs(agentLateMs) <= 5, `the agent plays the start frame ${agentLateMs.toFixed(2)} ms from its time`);
   t.ok(heardAt - startMs <= 20 + 10, `heard ${(heardAt - startMs).toFixed(2)} ms after the scheduled time`);
   const toneSegment = wav.samples.subarray(onset + 4800, onset + 4800 + 24000);
   t.ok(Math.abs(dominantFrequency(toneSegment, 48000) - 1000) < 5, 'it is the scheduled file that plays');
