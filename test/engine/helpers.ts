@@ -1,5 +1,6 @@
 /** Shared test scaffolding: an in-process MediaPlane on simulated time, with zone taps. */
 import { FRAME_SAMPLES, type Frame } from '../../codecs/pcm.js';
+import { writeWavHeader } from '../../codecs/wav.js';
 import { SimulatedTime } from '../../engine/clock.js';
 import { MediaPlane, type MediaPlaneOptions } from '../../engine/plane.js';
 import type { EngineEvent, ProgrammeZoneEvent, ZoneNode } from '../../engine/protocol.js';
@@ -109,23 +110,10 @@ export function dominant(x: ArrayLike<number>, candidates: number[], rate = 4800
   return best;
 }
 
-/** Writes a 48 kHz (or `rate`) mono 16-bit WAV file. */
+/** A 48 kHz (or `rate`) mono 16-bit WAV file's bytes. */
 export function wavBytes(samples: Int16Array, rate = 48000): Buffer {
   const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return Buffer.concat([writeWavHeader({ sampleRate: rate, channels: 1, dataBytes: data.length }), data]);
 }
 
 /** A test programme whose frequency tells the media position: segment k (segMs long) is a sine of 300 + 100·k Hz. */

@@ -3,29 +3,16 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { ffmpegPath } from '../../codecs/ffmpeg.js';
+import { writeWavHeader } from '../../codecs/wav.js';
 
-export function ffmpegPath(): string {
-  return process.env.FFMPEG_PATH ?? (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-}
+export { ffmpegPath };
 
 /** A mono 16-bit WAV of a sine tone; `seed` changes the frequency (and so the bytes). */
 export function toneWav(seconds = 0.5, seed = 0, sampleRate = 48000): Buffer {
   const n = Math.round(seconds * sampleRate);
   const buf = Buffer.alloc(44 + n * 2);
-  buf.write('RIFF', 0);
-  buf.writeUInt32LE(36 + n * 2, 4);
-  buf.write('WAVE', 8);
-  buf.write('fmt ', 12);
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(sampleRate, 24);
-  buf.writeUInt32LE(sampleRate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36);
-  buf.writeUInt32LE(n * 2, 40);
+  writeWavHeader({ sampleRate, channels: 1, dataBytes: n * 2 }, buf);
   const f = 440 + seed * 7;
   for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * f * i) / sampleRate)), 44 + i * 2);
   return buf;
