@@ -2,7 +2,7 @@
  * Conflict report: where and when timetable entries want the same air, and
  * how the arbiter will settle it.
  *
- * The rules mirror the media plane's arbiter (DESIGN.md): higher priority wins;
+ * The rules mirror the media plane's arbiter (docs/architecture.md): higher priority wins;
  * at equal priority the airing already on air keeps it (except at or above
  * `newestWinsAt`, where the newest wins). The later airing's
  * policy decides what happens when it does not take the air: 'wait' moves its

@@ -1,4 +1,4 @@
-// The real third-party peers the test suite drives (../shared/INTEROP.md), the
+// The real third-party peers the test suite drives (docs/testing.md), the
 // Debian packages that provide them, and a check that they are all present.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
