@@ -9,10 +9,11 @@ import multipart from '@fastify/multipart';
 import type { LoaConfig, Lang } from './config.js';
 import type { Database } from './db/types.js';
 import type { Logger } from './logger.js';
-import { ApiError } from './errors.js';
+import { ApiError, databaseUnavailable } from './errors.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
 import { pickLang, translate, type MessageKey, type MessageParams } from './i18n.js';
 import { installAuth } from './auth/request-auth.js';
-import healthRoutes from './api/health.js';
+import healthRoutes, { type Degradation } from './api/health.js';
 import authRoutes from './api/auth.js';
 import zoneRoutes from './api/zones.js';
 import endpointRoutes from './api/endpoints.js';
@@ -36,6 +37,8 @@ export interface AppOptions {
    * the foundation).
    */
   broadcast?: BroadcastHost;
+  /** What else makes the server degraded in /readyz (the as-run journal, from main.ts). */
+  readiness?: () => Degradation[];
 }
 
 /** What every feature plugin receives. */
@@ -44,6 +47,7 @@ export interface ApiDeps {
   database: Database;
   /** Zones and endpoints routes call these after a change, so the media engine follows. */
   broadcast?: BroadcastHooks;
+  readiness?: () => Degradation[];
 }
 
 export type App = FastifyInstance;
@@ -67,6 +71,10 @@ function formatMb(bytes: number): string {
 /** Maps anything thrown in a request to a status, a code and a message. */
 function classify(error: FastifyError & { validation?: unknown[] }, config: LoaConfig): ErrorBody {
   if (error instanceof ApiError) return { status: error.statusCode, code: error.code, key: error.messageKey, params: error.params };
+  if (isDatabaseUnavailable(error)) {
+    const e = databaseUnavailable();
+    return { status: e.statusCode, code: e.code, key: e.messageKey };
+  }
   if (error.validation) {
     const first = (error.validation as { instancePath?: string; message?: string; params?: Record<string, unknown> }[])[0] ?? {};
     const where = error.validationContext ?? 'body';
@@ -101,7 +109,7 @@ function classify(error: FastifyError & { validation?: unknown[] }, config: LoaC
   return { status: 500, code: 'internal', key: 'internal' };
 }
 
-export async function buildApp({ config, database, logger, broadcast }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logger, broadcast, readiness }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 1024 * 1024,
@@ -112,7 +120,12 @@ export async function buildApp({ config, database, logger, broadcast }: AppOptio
   app.setErrorHandler((error: FastifyError & { validation?: unknown[] }, request, reply) => {
     const body = classify(error, config);
     if (body.code === 'unsupported_media_type') body.params = { type: String(request.headers['content-type'] ?? '') };
-    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (body.code === 'database-unavailable') {
+      // One line per outage (db/availability.ts), not one error per request while it lasts.
+      database.availability?.failed(error);
+      request.log.debug({ err: error }, 'request failed: database unavailable');
+      void reply.header('retry-after', '5');
+    } else if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status: body.status }, 'request rejected');
     return reply.status(body.status).send({ error: body.code, message: translate(requestLang(request, config), body.key, body.params) });
   });
@@ -136,7 +149,7 @@ export async function buildApp({ config, database, logger, broadcast }: AppOptio
     limits: { fileSize: config.maxUploadMb * 1024 * 1024, files: 1, fields: 10, parts: 12, fieldSize: 64 * 1024 },
   });
 
-  const deps: ApiDeps = { config, database, broadcast };
+  const deps: ApiDeps = { config, database, broadcast, readiness };
   await app.register(adminUi);
   await app.register(healthRoutes, deps);
   await app.register(

@@ -37,6 +37,18 @@ export const LoaConfigSchema = Type.Object({
   multicastInterface: Type.Optional(Type.String({ pattern: IPV4 })),
   publicHost: Type.Optional(Type.String({ minLength: 1 })),
   lang: Type.Union(LANGS.map((l) => Type.Literal(l))),
+  /** PostgreSQL only: give up opening a connection after this long. */
+  dbConnectTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+  /** PostgreSQL only: the server cancels a statement running longer (statement_timeout). */
+  dbStatementTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+  /** PostgreSQL only: the client stops waiting for an answer after this long (a server that never answers). */
+  dbQueryTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+  /** PostgreSQL only: the server ends a session left idle inside a transaction this long. */
+  dbIdleInTransactionTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+  /** Tries to reach the database at startup before giving up; 0: keep trying. */
+  dbStartAttempts: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  /** Longest wait between two startup tries (they back off from 0.5 s up to this). */
+  dbRetryMaxMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
 });
 export type LoaConfig = Static<typeof LoaConfigSchema>;
 
@@ -76,6 +88,18 @@ const SETTINGS: Setting[] = [
   },
   { env: 'LOA_PUBLIC_HOST', key: 'publicHost', kind: 'string', expected: 'a host name or IP address' },
   { env: 'LOA_LANG', key: 'lang', kind: 'enum', values: LANGS, expected: `one of ${LANGS.join(', ')}`, fallback: () => 'vi' },
+  { env: 'LOA_DB_CONNECT_TIMEOUT_MS', key: 'dbConnectTimeoutMs', kind: 'int', expected: 'milliseconds 100–600000', fallback: () => 5000 },
+  { env: 'LOA_DB_STATEMENT_TIMEOUT_MS', key: 'dbStatementTimeoutMs', kind: 'int', expected: 'milliseconds 100–3600000', fallback: () => 15_000 },
+  { env: 'LOA_DB_QUERY_TIMEOUT_MS', key: 'dbQueryTimeoutMs', kind: 'int', expected: 'milliseconds 100–3600000', fallback: () => 20_000 },
+  {
+    env: 'LOA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    key: 'dbIdleInTransactionTimeoutMs',
+    kind: 'int',
+    expected: 'milliseconds 100–3600000',
+    fallback: () => 60_000,
+  },
+  { env: 'LOA_DB_START_ATTEMPTS', key: 'dbStartAttempts', kind: 'int', expected: 'a number of tries (0: keep trying)', fallback: () => 0 },
+  { env: 'LOA_DB_RETRY_MAX_MS', key: 'dbRetryMaxMs', kind: 'int', expected: 'milliseconds 100–600000', fallback: () => 30_000 },
 ];
 
 /** Intl throws a RangeError for a time zone it does not know. */

@@ -19,3 +19,6 @@ export const notFound = (what: 'zone' | 'endpoint' | 'media' | 'user' | 'token' 
 export const forbidden = () => new ApiError(403, 'forbidden', 'forbidden');
 export const forbiddenGlobal = () => new ApiError(403, 'forbidden', 'forbidden_global');
 export const unauthorized = () => new ApiError(401, 'unauthorized', 'unauthorized');
+
+/** The database is away (down, restarting, unreachable, too slow): the caller may retry later. */
+export const databaseUnavailable = () => new ApiError(503, 'database-unavailable', 'database_unavailable');

@@ -78,6 +78,14 @@ export const MESSAGES = {
   },
   internal: { vi: 'Lỗi máy chủ; chi tiết đã được ghi vào nhật ký.', en: 'Server error; the details were logged.' },
   not_ready: { vi: 'Cơ sở dữ liệu chưa sẵn sàng.', en: 'The database is not ready.' },
+  database_unavailable: {
+    vi: 'Cơ sở dữ liệu tạm thời không truy cập được; hãy thử lại sau ít phút. Các chương trình đang phát vẫn tiếp tục.',
+    en: 'The database is temporarily unreachable; try again in a few minutes. Programmes on air go on.',
+  },
+  journal_degraded: {
+    vi: 'Không ghi được nhật ký phát sóng xuống đĩa ({reason}); {held} dòng đang được giữ trong bộ nhớ và sẽ được ghi khi đĩa có chỗ trống.',
+    en: 'The as-run journal cannot be written to disk ({reason}); {held} rows are held in memory and will be written when there is space again.',
+  },
   engine_down: { vi: 'Bộ phát âm thanh đã dừng: không phát được tới loa nào. Hãy khởi động lại máy chủ Loa.', en: 'The media engine has stopped: nothing can reach the loudspeakers. Restart the Loa server.' },
   // Nouns used by not_found.
   what_zone: { vi: 'vùng', en: 'zone' },

@@ -1,4 +1,5 @@
 // Table shapes as kysely sees them. Times are timestamptz (UTC) and come back as Date.
+import type { DatabaseAvailability } from './availability.js';
 import type { ColumnType, Generated, Insertable, Selectable, Kysely } from 'kysely';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -112,5 +113,7 @@ export type DbDialect = 'pglite' | 'postgres';
 export interface Database {
   db: Kysely<DB>;
   dialect: DbDialect;
+  /** Whether the database answers, as last seen (db/availability.ts); absent on hand-made handles. */
+  availability?: DatabaseAvailability;
   close(): Promise<void>;
 }

@@ -12,6 +12,15 @@ export interface PostgresServer {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** `pg_ctl stop -m fast`: the server ends every session ("terminating connection due to administrator command") and exits; its files stay. */
+  stopFast(): void;
+  /** Starts it again on the same port after stopFast(). */
+  restart(): void;
+}
+
+export interface PostgresOptions {
+  /** Listen on this port (a test that points a server at it before it exists); default a free one. */
+  port?: number;
 }
 
 function findBinDir(): string {
@@ -46,7 +55,7 @@ function lookupUid(user: string): { uid: number; gid: number } {
   return { uid: Number(out), gid: Number(gid) };
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const bin = findBinDir();
   const isRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loa-pg-'));
@@ -69,17 +78,19 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
   // Another process may take the port between freePort() and start: retry a few times.
   let port = 0;
+  const pgStart = () =>
+    run('pg_ctl', [
+      '-D', data, '-l', path.join(dir, 'pg.log'), '-w', '-t', '30',
+      '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+      'start',
+    ]);
   for (let attempt = 0; ; attempt++) {
-    port = await freePort();
+    port = options.port ?? (await freePort());
     try {
-      run('pg_ctl', [
-        '-D', data, '-l', path.join(dir, 'pg.log'), '-w', '-t', '30',
-        '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
-        'start',
-      ]);
+      pgStart();
       break;
     } catch (err) {
-      if (attempt >= 2) {
+      if (attempt >= 2 || options.port !== undefined) {
         rmSync(dir, { recursive: true, force: true });
         throw err;
       }
@@ -89,11 +100,14 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    stopFast: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    restart: () => pgStart(),
     stop: async () => {
       if (stopped) return;
       stopped = true;
       try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        // Stopped already by stopFast() is fine: pg_ctl says "no server running".
+        if (existsSync(path.join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
