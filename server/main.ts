@@ -4,7 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type LoaConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { openDatabase } from './db/database.js';
+import { openDatabaseWhenReachable } from './db/database.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { guardDatabaseRejections } from './db/rejection-guard.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/types.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
@@ -44,7 +46,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
 
-  const database = await openDatabase(config);
+  // One server per data directory (journals, media, embedded database): before anything is opened.
+  const lock = lockDataDir(config.dataDir);
+  if (lock.tookOverFrom) logger.warn({ staleOwner: lock.tookOverFrom, lock: lock.file }, 'took over the data directory lock of a server that is gone');
+  guardDatabaseRejections(logger);
+  let database: Database;
+  try {
+    database = await openDatabaseWhenReachable(config, logger, { attempts: config.dbStartAttempts, maxMs: config.dbRetryMaxMs });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   let app: FastifyInstance | undefined;
   let broadcast: BroadcastHost | undefined;
   let timetables: TimetableRuntime | undefined;
@@ -81,13 +93,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // The as-run log and the timetable (which puts back on air what should be on air now).
     timetables = await startTimetables({ config, database, logger, broadcast });
 
-    app = await buildApp({ config, database, logger, broadcast });
+    const asRun = timetables.asRun;
+    app = await buildApp({ config, database, logger, broadcast, readiness: () => [asRun.health()].filter((d) => d !== null) });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app?.close().catch(() => {});
     await timetables?.close().catch(() => {});
     await broadcast?.close().catch(() => {});
     await database.close().catch(() => {});
+    lock.release();
     throw err;
   }
 
@@ -127,7 +141,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           // After the app: agents' connections are gone, their offline state is written.
           await engineHost.close();
         } finally {
-          await database.close();
+          await database.close().finally(() => lock.release());
         }
       })()),
   };
@@ -144,7 +158,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     process.stdout.write(
       'Usage: loa server\n\nConfigured by environment (or a JSON file named by LOA_CONFIG):\n' +
         '  LOA_HOST LOA_PORT LOA_DATA_DIR DATABASE_URL FFMPEG_PATH LOA_TIMEZONE LOA_DEMO_DATA\n' +
-        '  LOA_ADMIN_PASSWORD LOA_LOG_LEVEL LOA_MAX_UPLOAD_MB LOA_RTP_PORT LOA_PUBLIC_HOST LOA_LANG\n',
+        '  LOA_ADMIN_PASSWORD LOA_LOG_LEVEL LOA_MAX_UPLOAD_MB LOA_RTP_PORT LOA_PUBLIC_HOST LOA_LANG\n' +
+        '  LOA_DB_CONNECT_TIMEOUT_MS LOA_DB_STATEMENT_TIMEOUT_MS LOA_DB_QUERY_TIMEOUT_MS\n' +
+        '  LOA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS LOA_DB_START_ATTEMPTS LOA_DB_RETRY_MAX_MS\n',
     );
     return 0;
   }
