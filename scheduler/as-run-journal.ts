@@ -14,6 +14,11 @@
  * Reopening yields every durable row above `ack` exactly once, in order.
  * A crash between the database commit and acknowledge() replays those rows:
  * the database makes that harmless with a unique (journalId, seq).
+ *
+ * A failed write (disk full, I/O error) does not stop the journal: the file is cut back to its
+ * last whole line, the rows stay in memory (their append() still pending) and the write is
+ * retried with backoff until it succeeds; meanwhile `degraded` says why and how many rows wait.
+ * Only past `maxHeldRows` are new rows refused, and counted in `droppedRows`.
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -32,6 +37,28 @@ export interface AsRunJournalOptions {
   groupCommitMs?: number;
   /** A segment is closed and a new one started past this size. Default 4 MiB. */
   segmentBytes?: number;
+  /** First retry of a failed write (disk full). Default 500 ms; doubles up to retryMaxMs. */
+  retryMinMs?: number;
+  /** Longest wait between two retries of a failed write. Default 10 s. */
+  retryMaxMs?: number;
+  /**
+   * Rows kept in memory while the disk refuses them. Default 200 000 (~100 MB at ~500 B a row:
+   * days of as-run events for a whole province); beyond it new rows are refused and counted.
+   */
+  maxHeldRows?: number;
+}
+
+/** Why the journal cannot write now, while it does not (null when healthy). */
+export interface JournalDegraded {
+  /** The error of the last failed write (e.g. "ENOSPC: no space left on device, write"). */
+  reason: string;
+  code: string | null;
+  /** When the first write of this episode failed (ms since epoch). */
+  sinceMs: number;
+  /** Failed writes in this episode. */
+  attempts: number;
+  /** Rows waiting in memory to be written. */
+  heldRows: number;
 }
 
 export interface JournalOpenReport {
@@ -46,6 +73,14 @@ export interface JournalOpenReport {
 export interface AsRunJournalEvents {
   /** New rows became durable (and so visible in pending()). */
   durable: [lastSeq: number];
+  /** A write failed; its rows are held and will be retried in `retryInMs`. */
+  writeFailed: [err: Error, state: JournalDegraded, retryInMs: number];
+  /** Writes work again after a failure: everything held is durable. */
+  recovered: [state: { awayMs: number; attempts: number; rows: number }];
+}
+
+export class JournalFullError extends Error {
+  override readonly name = 'JournalFullError';
 }
 
 interface Segment {
@@ -135,7 +170,16 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
   #batchTimer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
   #ackChain: Promise<void> = Promise.resolve();
-  #failed: Error | null = null;
+  #degraded: JournalDegraded | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #needRoll = false;
+  /** A failed write could not be cut back: end its partial line before the next record. */
+  #needNewline = false;
+  readonly #retryMinMs: number;
+  readonly #retryMaxMs: number;
+  readonly #maxHeldRows: number;
+  /** Rows refused because maxHeldRows were already waiting. */
+  droppedRows = 0;
   #closed = false;
 
   private constructor(
@@ -149,6 +193,9 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
     this.id = id;
     this.#groupCommitMs = options.groupCommitMs ?? 2;
     this.#segmentBytes = options.segmentBytes ?? 4 * 1024 * 1024;
+    this.#retryMinMs = options.retryMinMs ?? 500;
+    this.#retryMaxMs = options.retryMaxMs ?? 10_000;
+    this.#maxHeldRows = options.maxHeldRows ?? 200_000;
     this.#segments = state.segments;
     this.#ackedSeq = state.ackedSeq;
     this.#durableSeq = state.lastSeq;
@@ -251,18 +298,27 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
     return this.#pending.length;
   }
 
+  /** Why writes fail now and how many rows wait in memory; null while writes work. */
+  get degraded(): JournalDegraded | null {
+    return this.#degraded && { ...this.#degraded, heldRows: this.#batch.length };
+  }
+
   /**
    * Append rows; resolves once they are on disk (fdatasync'd), with their sequence numbers.
    * A malformed row rejects the whole call and nothing of it is written.
    */
   append(rows: AsRunRow[]): Promise<number[]> {
     if (this.#closed) return Promise.reject(new Error('as-run journal is closed'));
-    if (this.#failed) return Promise.reject(new Error(`as-run journal failed earlier: ${this.#failed.message}`));
     for (let i = 0; i < rows.length; i++) {
       const problem = asRunRowProblem(rows[i]);
       if (problem !== null) return Promise.reject(new TypeError(`as-run row ${i}: ${problem}`));
     }
     if (rows.length === 0) return Promise.resolve([]);
+    if (this.#batch.length + rows.length > this.#maxHeldRows) {
+      this.droppedRows += rows.length;
+      const why = this.#degraded?.reason ?? 'the disk is too slow';
+      return Promise.reject(new JournalFullError(`as-run journal holds ${this.#batch.length} rows it cannot write (${why}); row refused`));
+    }
     const seqs: number[] = [];
     for (const row of rows) {
       const rec = { seq: this.#nextSeq++, row: structuredClone(row) };
@@ -270,10 +326,13 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
       seqs.push(rec.seq);
     }
     const done = new Promise<void>((resolve, reject) => this.#batchWaiters.push({ resolve, reject }));
-    this.#batchTimer ??= setTimeout(() => {
-      this.#batchTimer = null;
-      this.#flushing = this.#flushing.then(() => this.#flush());
-    }, this.#groupCommitMs);
+    // While degraded the retry timer writes them, with the rows held before them.
+    if (!this.#degraded) {
+      this.#batchTimer ??= setTimeout(() => {
+        this.#batchTimer = null;
+        this.#flushing = this.#flushing.then(() => this.#flush());
+      }, this.#groupCommitMs);
+    }
     return done.then(() => seqs);
   }
 
@@ -321,12 +380,19 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#batchTimer) {
-      clearTimeout(this.#batchTimer);
-      this.#batchTimer = null;
-      this.#flushing = this.#flushing.then(() => this.#flush());
-    }
+    if (this.#batchTimer) clearTimeout(this.#batchTimer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#batchTimer = this.#retryTimer = null;
+    // One last try; what the disk still refuses is lost with this process: say so to each append().
+    this.#flushing = this.#flushing.then(() => this.#flush());
     await this.#flushing;
+    if (this.#batch.length > 0) {
+      const err = new Error(`as-run journal closed with ${this.#batch.length} rows the disk refused (${this.#degraded?.reason})`);
+      this.droppedRows += this.#batch.length;
+      for (const w of this.#batchWaiters) w.reject(err);
+      this.#batch = [];
+      this.#batchWaiters = [];
+    }
     await this.#ackChain;
     await this.#active?.close();
     this.#active = null;
@@ -348,11 +414,14 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
 
   /** Close the active segment and start a new one at the next sequence number. */
   async #roll(): Promise<void> {
-    await this.#active?.close();
+    const old = this.#active;
+    this.#active = null;
+    await old?.close().catch(() => {});
     const seg: Segment = { path: join(this.dir, segmentName(this.#nextSeq)), firstSeq: this.#nextSeq, lastSeq: this.#nextSeq - 1 };
     this.#active = await open(seg.path, 'a');
     this.#activeSize = 0;
     this.#segments.push(seg);
+    this.#needRoll = false;
     await syncDir(this.dir);
   }
 
@@ -362,24 +431,69 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
     this.#batch = [];
     this.#batchWaiters = [];
     if (batch.length === 0) return;
+    const sizeBefore = this.#activeSize;
     try {
-      if (this.#failed) throw this.#failed;
-      const buf = Buffer.from(batch.map(encodeRecord).join(''), 'utf8');
+      if (this.#needRoll || !this.#active) await this.#roll();
+      const buf = Buffer.from((this.#needNewline ? '\n' : '') + batch.map(encodeRecord).join(''), 'utf8');
       await writeAll(this.#active!, buf);
       await this.#active!.datasync();
       this.#activeSize += buf.length;
-      const seg = this.#segments[this.#segments.length - 1];
-      seg.lastSeq = batch[batch.length - 1].seq;
-      this.#durableSeq = seg.lastSeq;
-      for (const rec of batch) this.#pending.push(rec);
-      if (this.#activeSize >= this.#segmentBytes) await this.#roll();
+      this.#needNewline = false;
     } catch (err) {
-      // The file may now end in a partial line: stop appending; reopening repairs it.
-      this.#failed ??= err instanceof Error ? err : new Error(String(err));
-      for (const w of waiters) w.reject(this.#failed);
+      await this.#cutBack(sizeBefore);
+      this.#hold(batch, waiters, err instanceof Error ? err : new Error(String(err)));
       return;
     }
+    const seg = this.#segments[this.#segments.length - 1];
+    seg.lastSeq = batch[batch.length - 1].seq;
+    this.#durableSeq = seg.lastSeq;
+    for (const rec of batch) this.#pending.push(rec);
+    if (this.#degraded) {
+      const { sinceMs, attempts } = this.#degraded;
+      this.#degraded = null;
+      this.emit('recovered', { awayMs: Date.now() - sinceMs, attempts, rows: batch.length });
+      // Rows appended during this write found the journal degraded and armed no timer.
+      if (this.#batch.length > 0 && !this.#closed) {
+        this.#batchTimer ??= setTimeout(() => {
+          this.#batchTimer = null;
+          this.#flushing = this.#flushing.then(() => this.#flush());
+        }, this.#groupCommitMs);
+      }
+    }
+    // The rows are durable whatever happens to the next segment: a failed roll is retried before the next write.
+    if (this.#activeSize >= this.#segmentBytes) await this.#roll().catch(() => (this.#needRoll = true));
     for (const w of waiters) w.resolve();
     this.emit('durable', this.#durableSeq);
+  }
+
+  /** After a failed write: cut the file back to its last whole line (truncating needs no space). */
+  async #cutBack(size: number): Promise<void> {
+    try {
+      if (this.#active) await this.#active.truncate(size);
+      this.#activeSize = size;
+    } catch {
+      // The partial line stays; the next write ends it first, and reopening skips it as one bad line.
+      this.#needNewline = true;
+    }
+  }
+
+  /** Keep the rows of a failed write first in line, and retry later. */
+  #hold(batch: JournalRecord[], waiters: Waiter[], err: Error): void {
+    this.#batch = batch.concat(this.#batch);
+    this.#batchWaiters = waiters.concat(this.#batchWaiters);
+    if (this.#batchTimer) clearTimeout(this.#batchTimer);
+    this.#batchTimer = null;
+    const code = (err as NodeJS.ErrnoException).code ?? null;
+    this.#degraded ??= { reason: err.message, code, sinceMs: Date.now(), attempts: 0, heldRows: 0 };
+    this.#degraded.reason = err.message;
+    this.#degraded.code = code;
+    this.#degraded.attempts++;
+    const retryInMs = Math.min(this.#retryMaxMs, this.#retryMinMs * 2 ** Math.min(this.#degraded.attempts - 1, 20));
+    this.emit('writeFailed', err, { ...this.#degraded, heldRows: this.#batch.length }, retryInMs);
+    if (this.#closed) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#flushing = this.#flushing.then(() => this.#flush());
+    }, retryInMs);
   }
 }

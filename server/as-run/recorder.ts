@@ -5,13 +5,14 @@
 // replays what the database did not acknowledge, and the table ignores rows it already has.
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { AsRunJournal } from '../../scheduler/as-run-journal.js';
+import { AsRunJournal, type AsRunJournalOptions } from '../../scheduler/as-run-journal.js';
 import { AsRunWriter, type AsRunWriterOptions } from '../../scheduler/as-run-writer.js';
 import type { ProgrammeZoneEvent } from '../../engine/protocol.js';
 import type { ProgrammeCatalog } from '../broadcast/programme-catalog.js';
 import type { LoaConfig } from '../config.js';
 import type { DB } from '../db/types.js';
 import type { Logger } from '../logger.js';
+import type { Degradation } from '../api/health.js';
 import { describeProgrammeEvent } from './describe.js';
 import { writeAsRunRecords } from './store.js';
 
@@ -32,7 +33,12 @@ export interface AsRunOptions {
   writer?: Pick<AsRunWriterOptions, 'batchSize' | 'retryMinMs' | 'retryMaxMs'>;
   /** How often fully written journal segments are deleted. Default 10 min. */
   compactEveryMs?: number;
+  /** Journal tuning (tests): retry of failed disk writes, rows held meanwhile. */
+  journal?: Pick<AsRunJournalOptions, 'retryMinMs' | 'retryMaxMs' | 'maxHeldRows'>;
 }
+
+/** While the disk refuses rows, one reminder per this long (the first failure is logged at once). */
+const DEGRADED_LOG_EVERY_MS = 60_000;
 
 export function asRunDir(config: Pick<LoaConfig, 'dataDir'>): string {
   return path.join(config.dataDir, 'as-run');
@@ -48,13 +54,25 @@ export class AsRunRecorder {
   readonly #compactTimer: NodeJS.Timeout;
   #appends = new Set<Promise<unknown>>();
   #closed = false;
+  #lastDegradedLogMs = -Infinity;
+  #lastLostLogMs = -Infinity;
+  #lostSinceLog = 0;
 
   readonly #onProgramme = (e: ProgrammeZoneEvent): void => {
     const { catalog } = this.#opts;
     const row = describeProgrammeEvent(e, catalog.get(e.programmeId), (id) => catalog.get(id)?.title);
     const p = this.journal.append([row]).catch((err: unknown) => {
       this.lostRows++;
-      this.#log.error({ err, zoneId: row.zoneId, event: row.event, programme: row.programme }, 'as-run row could not be journaled');
+      this.#lostSinceLog++;
+      // Only past the journal's large bound of held rows (disk full for days): say so, not once per row.
+      const now = Date.now();
+      if (now - this.#lastLostLogMs < DEGRADED_LOG_EVERY_MS) return;
+      this.#lastLostLogMs = now;
+      this.#log.error(
+        { err, zoneId: row.zoneId, event: row.event, programme: row.programme, lostSinceLastLine: this.#lostSinceLog, lostRows: this.lostRows },
+        'as-run rows could not be journaled and are lost',
+      );
+      this.#lostSinceLog = 0;
     });
     this.#appends.add(p);
     void p.finally(() => this.#appends.delete(p));
@@ -73,6 +91,19 @@ export class AsRunRecorder {
         log({ err, attempt, retryInMs, pending: journal.pendingCount }, 'as-run rows not written yet; kept on disk, retrying');
       },
     });
+    journal.on('writeFailed', (err, state, retryInMs) => {
+      const now = Date.now();
+      if (state.attempts > 1 && now - this.#lastDegradedLogMs < DEGRADED_LOG_EVERY_MS) return;
+      this.#lastDegradedLogMs = now;
+      this.#log.error(
+        { err, code: state.code, heldRows: state.heldRows, attempts: state.attempts, retryInMs, dir: journal.dir },
+        'as-run journal cannot write to disk; rows are held in memory and written when the disk accepts them again',
+      );
+    });
+    journal.on('recovered', ({ awayMs, attempts, rows }) => {
+      this.#lastDegradedLogMs = -Infinity;
+      this.#log.info({ awayMs, attempts, rows }, 'as-run journal writes to disk again; the rows held meanwhile are durable');
+    });
     this.#compactTimer = setInterval(() => {
       void journal.compact().catch((err: unknown) => this.#log.warn({ err }, 'as-run journal compaction failed'));
     }, opts.compactEveryMs ?? 10 * 60_000);
@@ -81,7 +112,7 @@ export class AsRunRecorder {
 
   /** Opens the journal (replaying what a crash left unwritten), starts the writer, listens to the engine. */
   static async start(opts: AsRunOptions): Promise<AsRunRecorder> {
-    const journal = await AsRunJournal.open(asRunDir(opts.config));
+    const journal = await AsRunJournal.open(asRunDir(opts.config), opts.journal);
     const recorder = new AsRunRecorder(opts, journal);
     const { records, tornBytes, corruptLines } = journal.openReport;
     if (journal.pendingCount > 0 || tornBytes > 0 || corruptLines > 0) {
@@ -92,21 +123,35 @@ export class AsRunRecorder {
     return recorder;
   }
 
+  /** What /readyz reports while the journal cannot write (null when it can). */
+  health(): Degradation | null {
+    const d = this.journal.degraded;
+    if (!d) return null;
+    return {
+      component: 'as-run-journal',
+      code: 'journal-degraded',
+      key: 'journal_degraded',
+      params: { reason: d.code ?? d.reason, held: d.heldRows },
+      reason: `${d.reason}; ${d.heldRows} rows held in memory since ${new Date(d.sinceMs).toISOString()}, ${this.lostRows} refused`,
+    };
+  }
+
   /** Resolves once every row recorded so far is durable in the journal and written to the database. */
   async flushed(): Promise<void> {
     await Promise.all([...this.#appends]);
     await this.writer.drained();
   }
 
-  /** Stops listening, lets journal appends finish, stops the writer (unwritten rows stay on disk). */
+  /** Stops listening and the writer, lets journal appends finish (unwritten rows stay on disk). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#opts.engine.off('programme', this.#onProgramme);
     clearInterval(this.#compactTimer);
-    await Promise.all([...this.#appends]);
     await this.writer.close();
+    // The journal writes what it holds (or, with the disk still full, settles those appends as lost).
     await this.journal.close();
+    await Promise.all([...this.#appends]);
   }
 }
 
