@@ -101,11 +101,17 @@ export function spawnServer(env: Record<string, string>, options: SpawnOptions =
   };
 }
 
-/** Polls `check` until it returns a value (not undefined), or throws after timeoutMs. */
+/** Thrown by a check to stop waiting at once (e.g. the process under test died). */
+export class GiveUp extends Error {}
+
+/** Polls `check` until it returns a value (not undefined), or throws after timeoutMs (or when it throws GiveUp). */
 export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 60_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = await check().catch(() => undefined);
+    const v = await check().catch((err: unknown) => {
+      if (err instanceof GiveUp) throw err;
+      return undefined;
+    });
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, startPostgres } from '../helpers/postgres.js';
-import { eventually, spawnServer } from '../helpers/server-process.js';
+import { eventually as poll, GiveUp, spawnServer, type ServerProcess } from '../helpers/server-process.js';
 
 const PASSWORD = 'db-faults-admin-1';
 
@@ -22,6 +22,14 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<A
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Answer['body']) : {} };
 }
+
+let current: ServerProcess | undefined;
+/** Waits for a condition, but gives up at once, with its output, when the server process died. */
+const eventually = <T>(check: () => Promise<T | undefined>, what: string) =>
+  poll(async () => {
+    if (current && current.child.exitCode !== null) throw new GiveUp(`the server process died (${current.child.exitCode}) waiting for ${what}:\n${current.output().slice(-2000)}`);
+    return check();
+  }, what);
 
 t.test('pg_ctl stop -m fast under API load, three times: the server lives, answers 503, recovers', async (t) => {
   const pg = await startPostgres();
@@ -39,6 +47,7 @@ t.test('pg_ctl stop -m fast under API load, three times: the server lives, answe
     LOA_DB_QUERY_TIMEOUT_MS: '5000',
   });
   t.teardown(() => server.kill());
+  current = server;
   const url = await server.listening();
   const login = await fetch(`${url}/api/v1/auth/login`, {
     method: 'POST',
@@ -52,6 +61,7 @@ t.test('pg_ctl stop -m fast under API load, three times: the server lives, answe
   // Four clients asking all the time, so that stops land on queries in flight and on idle connections.
   const statuses = new Map<number, number>();
   let running = true;
+  t.teardown(() => (running = false));
   const workers = Array.from({ length: 4 }, async () => {
     while (running) {
       const a = await get(`${url}/api/v1/zones`, auth).catch(() => ({ status: -1, body: {} }));
