@@ -40,6 +40,7 @@ const MESSAGES = [
   /Cannot use a pool after calling end on the pool/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,
   /PGlite is closed/i,
+  /driver has already been destroyed/i, // kysely after close(): requests caught by a shutdown
   /database (is )?unavailable/i,
 ];
 
