@@ -34,7 +34,7 @@ export async function openPglite(dir: string): Promise<Database> {
   };
 }
 
-/** Timeouts of a PostgreSQL connection (config.ts has the defaults and their reasons). */
+/** Timeouts of a PostgreSQL connection; the same defaults as config.ts (for callers without a config: tests, tools). */
 export type PostgresTimeouts = Pick<LoaConfig, 'dbConnectTimeoutMs' | 'dbStatementTimeoutMs' | 'dbQueryTimeoutMs' | 'dbIdleInTransactionTimeoutMs'>;
 
 export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
