@@ -58,6 +58,13 @@ t.test('pg_ctl stop -m fast under API load, three times: the server lives, answe
   const { token } = (await login.json()) as { token: string };
   const auth = { authorization: `Bearer ${token}`, 'accept-language': 'en' };
 
+  // A programme on air through every outage: the media plane does not depend on the database.
+  const json = { ...auth, 'content-type': 'application/json' };
+  const zone = (await (await fetch(`${url}/api/v1/zones`, { method: 'POST', headers: json, body: JSON.stringify({ parentId: null, kind: 'commune', name: 'Xã Vĩnh Linh' }) })).json()) as { id: string };
+  const started = await fetch(`${url}/api/v1/playback`, { method: 'POST', headers: json, body: JSON.stringify({ zoneIds: [zone.id], source: { kind: 'siren', durationMs: 3_600_000 }, priority: 'normal' }) });
+  t.equal(started.status, 201, 'a siren on air');
+  const programmeId = ((await started.json()) as { id: string }).id;
+
   // Four clients asking all the time, so that stops land on queries in flight and on idle connections.
   const statuses = new Map<number, number>();
   let running = true;
@@ -101,6 +108,8 @@ t.test('pg_ctl stop -m fast under API load, three times: the server lives, answe
   }
   running = false;
   await Promise.all(workers);
+  const listed = (await (await fetch(`${url}/api/v1/playback`, { headers: auth })).json()) as { items: { id: string; onAirZoneIds: string[] }[] };
+  t.same(listed.items.find((i) => i.id === programmeId)?.onAirZoneIds, [zone.id], 'the siren started before the outages is still on air after them');
   const other = [...statuses].filter(([s]) => s !== 200 && s !== 503);
   t.same(other, [], `only 200 and 503 under the stops (${JSON.stringify([...statuses])})`);
   t.ok((statuses.get(503) ?? 0) > 0, 'the load saw the outages as 503');
