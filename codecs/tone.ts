@@ -35,6 +35,13 @@ export class SineOscillator {
     }
     this.phase = phase % TWO_PI;
   }
+
+  /** An independent oscillator in the same state: continues on the very next sample, in O(1). */
+  clone(): SineOscillator {
+    const c = new SineOscillator(this.freqHz, this.amplitude);
+    c.phase = this.phase;
+    return c;
+  }
 }
 
 export type SirenKind = 'wail' | 'yelp' | 'hilo';
@@ -63,7 +70,8 @@ export class Siren {
   private phase = 0;
   private position = 0; // samples into the current period
 
-  constructor(opts: SirenOptions) {
+  constructor(private readonly options: SirenOptions) {
+    const opts = options;
     if (!(opts.lowHz > 0 && opts.highHz >= opts.lowHz && opts.highHz < SAMPLE_RATE / 2)) {
       throw new RangeError(`Siren: need 0 < lowHz ≤ highHz < ${SAMPLE_RATE / 2}`);
     }
@@ -100,6 +108,14 @@ export class Siren {
     this.phase = phase % TWO_PI;
     this.position = pos;
   }
+
+  /** An independent siren in the same state (phase and place in the period), in O(1). */
+  clone(): Siren {
+    const c = new Siren(this.options);
+    c.phase = this.phase;
+    c.position = this.position;
+    return c;
+  }
 }
 
 export interface ClickTrainOptions {
@@ -130,7 +146,8 @@ export class ClickTrain {
   private position = 0; // samples generated so far
   private nextClick = 0; // index of the next click whose onset is ≥ position
 
-  constructor(opts: ClickTrainOptions = {}) {
+  constructor(private readonly options: ClickTrainOptions = {}) {
+    const opts = options;
     this.intervalMs = opts.intervalMs ?? 1000;
     this.offsetMs = opts.offsetMs ?? 0;
     const clickMs = opts.clickMs ?? 5;
@@ -170,5 +187,13 @@ export class ClickTrain {
     }
     this.nextClick = k;
     this.position = end;
+  }
+
+  /** An independent click train in the same state (same next click), in O(1). */
+  clone(): ClickTrain {
+    const c = new ClickTrain(this.options);
+    c.position = this.position;
+    c.nextClick = this.nextClick;
+    return c;
   }
 }

@@ -20,25 +20,27 @@ export function buildSource(spec: SourceSpec): Source {
     case 'tone': {
       const { freqHz, amplitude = 0.5 } = spec;
       if (freqHz >= 24_000) throw new SourceSpecError('tone: freqHz must be below 24000');
-      return new GeneratorSource('tone', () => new SineOscillator(freqHz, amplitude), spec.durationMs);
+      return new GeneratorSource('tone', new SineOscillator(freqHz, amplitude), spec.durationMs);
     }
     case 'siren': {
       const opts = { lowHz: spec.lowHz, highHz: spec.highHz, periodMs: spec.periodMs, kind: spec.shape ?? 'wail', amplitude: spec.amplitude ?? 0.5 } as const;
+      let siren: Siren;
       try {
-        new Siren(opts);
+        siren = new Siren(opts);
       } catch (err) {
         throw new SourceSpecError((err as Error).message);
       }
-      return new GeneratorSource('siren', () => new Siren(opts), spec.durationMs);
+      return new GeneratorSource('siren', siren, spec.durationMs);
     }
     case 'clicks': {
       const opts = { intervalMs: spec.intervalMs, amplitude: spec.amplitude ?? 0.9 };
+      let clicks: ClickTrain;
       try {
-        new ClickTrain(opts);
+        clicks = new ClickTrain(opts);
       } catch (err) {
         throw new SourceSpecError((err as Error).message);
       }
-      return new GeneratorSource('clicks', () => new ClickTrain(opts), spec.durationMs);
+      return new GeneratorSource('clicks', clicks, spec.durationMs);
     }
     case 'silence':
       return new SilenceSource(spec.durationMs);

@@ -6,6 +6,9 @@ interface RepeatState {
   done: number;
   gapLeftFrames: number;
   donePositionMs: number;
+  /** The next play, already prefetched (a fork takes its own read-head on it: nothing to open on resume). */
+  upNext?: Source;
+  startedCurrent?: boolean;
 }
 
 /**
@@ -28,6 +31,8 @@ export class RepeatSource implements Source {
   ) {
     this.pristine = template.fork();
     this.state = state ?? { current: template, done: 0, gapLeftFrames: 0, donePositionMs: 0 };
+    this.upNext = this.state.upNext;
+    this.startedCurrent = this.state.startedCurrent ?? false;
   }
 
   get live(): boolean {
@@ -91,6 +96,8 @@ export class RepeatSource implements Source {
       done: s.done,
       gapLeftFrames: s.gapLeftFrames,
       donePositionMs: s.donePositionMs,
+      upNext: this.upNext?.fork(),
+      startedCurrent: this.startedCurrent,
     });
   }
 

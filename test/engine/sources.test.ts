@@ -57,7 +57,7 @@ t.test('fork continues exactly where the original is (generators and combinators
   t.end();
 });
 
-t.test('file: decoded by ffmpeg from startMs; a fork reopens at the exact position; errors end with a reason', async (t) => {
+t.test('file: decoded by ffmpeg from startMs; a fork continues at the exact position; errors end with a reason', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'loa-src-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const pcm = steppedTone(2);
