@@ -96,6 +96,10 @@ export class SharedDecode {
   get pid(): number | undefined {
     return this.stream?.pid;
   }
+  /** Audio decoded ahead of the store, in the decoder's own buffer. */
+  get decoderBufferedMs(): number {
+    return this.stream?.bufferedMs ?? 0;
+  }
   get error(): Error | undefined {
     return this.stream?.error;
   }
