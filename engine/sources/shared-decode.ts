@@ -33,12 +33,15 @@ export interface SharedDecodeOptions {
   prefixSamples: number;
 }
 
+/** The store grows by 1 s chunks (96 kB): growing never copies what is stored, however long the lag. */
+const CHUNK_SAMPLES = SAMPLE_RATE;
+
 export class SharedDecode {
-  private ring: Int16Array;
-  private head = 0;
-  private size = 0;
-  /** Absolute sample index of ring[head]. */
+  private chunks: Int16Array[] = [];
+  /** Absolute sample index of chunks[0][0]. */
   private base: number;
+  /** Absolute index one past the newest decoded sample. */
+  private top: number;
   private stream: PcmStream | undefined;
   private pendingOpen: ReturnType<typeof setImmediate> | undefined;
   /** No decoder will be opened (a detached copy that already holds the end of the media). */
@@ -46,6 +49,7 @@ export class SharedDecode {
   private readonly cursors = new Set<DecodeCursor>();
   private scratch = new Int16Array(FRAME_SAMPLES);
   private closed = false;
+  private failure: Error | undefined;
   /** Cursors that detached after lagging lagMaxSamples behind (each opened a decoder). */
   detached = 0;
 
@@ -60,27 +64,32 @@ export class SharedDecode {
     prefix?: { samples: Int16Array; complete: boolean },
   ) {
     this.base = startSample;
-    this.ring = new Int16Array(Math.max(4 * FRAME_SAMPLES, prefix?.samples.length ?? 0));
+    this.top = startSample;
     if (!prefix) {
       this.stream = openAt(startSample);
       return;
     }
-    this.ring.set(prefix.samples);
-    this.size = prefix.samples.length;
+    this.append(prefix.samples, prefix.samples.length);
     this.complete = prefix.complete;
     if (!this.complete) {
-      const from = startSample + this.size;
+      const from = this.top;
       this.pendingOpen = setImmediate(() => {
         this.pendingOpen = undefined;
-        if (!this.closed) this.stream = openAt(from);
+        if (this.closed) return;
+        try {
+          this.stream = openAt(from);
+        } catch (err) {
+          // Out of the tick, nobody would catch it: the read-head ends with the reason instead.
+          this.failure = err instanceof Error ? err : new Error(String(err));
+        }
       });
     }
   }
 
   /** A new cursor at an absolute sample index (at least the oldest sample kept). */
-  cursor(at = this.base): DecodeCursor {
+  cursor(at = this.oldest): DecodeCursor {
     if (this.closed) throw new Error('SharedDecode: closed');
-    if (at < this.base || at > this.end) throw new RangeError(`SharedDecode: sample ${at} is not kept`);
+    if (at < this.oldest || at > this.end) throw new RangeError(`SharedDecode: sample ${at} is not kept`);
     const c = new DecodeCursor(this, at);
     this.cursors.add(c);
     return c;
@@ -89,9 +98,15 @@ export class SharedDecode {
   get cursorCount(): number {
     return this.cursors.size;
   }
-  /** Samples kept in the shared store (oldest cursor to newest decoded). */
+  /** Samples kept for the read-heads (slowest read-head to newest decoded; memory is at most one chunk more). */
   get storedSamples(): number {
-    return this.size;
+    return this.end - this.oldest;
+  }
+  /** Absolute index of the oldest sample a read-head still needs. */
+  private get oldest(): number {
+    let min = this.end;
+    for (const c of this.cursors) if (c.index < min) min = c.index;
+    return this.cursors.size > 0 ? Math.max(min, this.base) : this.base;
   }
   get pid(): number | undefined {
     return this.stream?.pid;
@@ -101,15 +116,15 @@ export class SharedDecode {
     return this.stream?.bufferedMs ?? 0;
   }
   get error(): Error | undefined {
-    return this.stream?.error;
+    return this.stream?.error ?? this.failure;
   }
   /** Absolute index one past the newest decoded sample. */
   get end(): number {
-    return this.base + this.size;
+    return this.top;
   }
   /** Nothing more will come from the decoder. */
   get drained(): boolean {
-    if (this.complete || this.closed) return true;
+    if (this.complete || this.closed || this.failure) return true;
     return this.stream !== undefined && this.stream.ended;
   }
 
@@ -153,39 +168,42 @@ export class SharedDecode {
     if (this.pendingOpen) clearImmediate(this.pendingOpen);
     this.pendingOpen = undefined;
     this.stream?.close();
-    this.ring = new Int16Array(0);
-    this.head = 0;
-    this.base += this.size;
-    this.size = 0;
+    this.chunks = [];
+    this.base = this.top;
   }
 
   private append(src: Int16Array, n: number): void {
-    if (this.size + n > this.ring.length) this.grow(this.size + n);
-    const cap = this.ring.length;
-    const at = (this.head + this.size) % cap;
-    const first = Math.min(n, cap - at);
-    this.ring.set(src.subarray(0, first), at);
-    if (n > first) this.ring.set(src.subarray(first, n), 0);
-    this.size += n;
+    let done = 0;
+    while (done < n) {
+      const fill = (this.top - this.base) % CHUNK_SAMPLES;
+      if (fill === 0 && this.top - this.base === this.chunks.length * CHUNK_SAMPLES) this.chunks.push(new Int16Array(CHUNK_SAMPLES));
+      const last = this.chunks[this.chunks.length - 1];
+      const k = Math.min(n - done, CHUNK_SAMPLES - fill);
+      last.set(src.subarray(done, done + k), fill);
+      done += k;
+      this.top += k;
+    }
   }
 
   private copyOut(from: number, dst: Int16Array, n: number): void {
-    const cap = this.ring.length;
-    const at = (this.head + (from - this.base)) % cap;
-    const first = Math.min(n, cap - at);
-    dst.set(this.ring.subarray(at, at + first), 0);
-    if (n > first) dst.set(this.ring.subarray(0, n - first), first);
+    let done = 0;
+    while (done < n) {
+      const off = from + done - this.base;
+      const chunk = this.chunks[Math.floor(off / CHUNK_SAMPLES)];
+      const at = off % CHUNK_SAMPLES;
+      const k = Math.min(n - done, CHUNK_SAMPLES - at);
+      dst.set(chunk.subarray(at, at + k), done);
+      done += k;
+    }
   }
 
-  /** Drops what every cursor has read. */
+  /** Drops the chunks every cursor has read. */
   private trim(): void {
-    let min = Infinity;
-    for (const c of this.cursors) if (c.index < min) min = c.index;
-    const drop = Math.min(min, this.end) - this.base;
-    if (!(drop > 0)) return;
-    this.head = (this.head + drop) % this.ring.length;
-    this.size -= drop;
-    this.base += drop;
+    const oldest = this.oldest;
+    while (this.chunks.length > 0 && this.base + CHUNK_SAMPLES <= oldest) {
+      this.chunks.shift();
+      this.base += CHUNK_SAMPLES;
+    }
   }
 
   /** Cursors more than lagMaxSamples behind the newest sample move to a decode of their own. */
@@ -206,15 +224,6 @@ export class SharedDecode {
   /** Used by moveTo: a cursor joins this decode. */
   adopt(c: DecodeCursor): void {
     this.cursors.add(c);
-  }
-
-  private grow(needed: number): void {
-    let cap = Math.max(1, this.ring.length);
-    while (cap < needed) cap *= 2;
-    const bigger = new Int16Array(cap);
-    this.copyOut(this.base, bigger, this.size);
-    this.ring = bigger;
-    this.head = 0;
   }
 }
 
