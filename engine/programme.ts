@@ -5,7 +5,8 @@
  * Lanes start as one; when some zones of a lane hear the programme and others
  * do not (preempted there), the unheard zones move to a new lane with a fork
  * of the source, so each keeps its own position (per-zone read-head) while
- * zones in step share one decode.
+ * zones in step share one lane. Forking is O(1) and never waits (see
+ * sources/source.ts), so a preemption delays no other zone's frames.
  */
 import { FRAME_MS, newFrame, type Frame } from '../codecs/pcm.js';
 import type { EndReason } from './protocol.js';

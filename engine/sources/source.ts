@@ -11,7 +11,9 @@
  * in only some of them, the zones that keep hearing it keep the original
  * source, and the preempted ones get `fork()`: an independent source that
  * will produce, from now on, what this one would have. Each zone thus has its
- * own read-head while the decode stays shared as long as zones are in step.
+ * own read-head. A fork runs inside the media tick, so it must cost O(1) and
+ * never wait: a generator clones its state, a file adds a read-head on the
+ * same decode (shared-decode.ts).
  */
 import type { Frame } from '../../codecs/pcm.js';
 
