@@ -50,12 +50,17 @@ async function runOnce(mp3: string, ages: number[]): Promise<Window[]> {
     }
   }
   plane.handle({ type: 'setZones', zones });
-  // zone -> [frame n, lateness ms][]
-  const stamps = new Map<string, { n: number; late: number; at: number }[]>();
+  // Per zone: frame number, its due time (monotonic ms), and how late it was written.
+  const stamps = new Map<string, { n: number; late: number; due: number }[]>();
   for (const v of villages) {
-    const list: { n: number; late: number; at: number }[] = [];
+    const list: { n: number; late: number; due: number }[] = [];
     stamps.set(v, list);
-    plane.listen(v, { write: (n) => void list.push({ n, late: performance.now() - plane.clock.frameDue(n), at: performance.now() }) });
+    plane.listen(v, {
+      write: (n) => {
+        const due = plane.clock.frameDue(n);
+        list.push({ n, late: performance.now() - due, due });
+      },
+    });
   }
   plane.handle({ type: 'play', programmeId: 'siren', zones: ['cs'], priority: PRIORITY.normal, source: { kind: 'siren', lowHz: 600, highHz: 1200, periodMs: 4000 } });
   plane.handle({ type: 'play', programmeId: 'file', zones: ['cf'], priority: PRIORITY.normal, source: { kind: 'file', path: mp3 } });
@@ -68,7 +73,8 @@ async function runOnce(mp3: string, ages: number[]): Promise<Window[]> {
       if (zone === touched) continue;
       let prev: number | undefined;
       for (const s of list) {
-        if (s.at < from || s.at > to) continue;
+        // By due time: a frame held up by a stall counts in the window where it was due.
+        if (s.due < from || s.due > to) continue;
         late.push(s.late);
         if (prev !== undefined && s.n !== prev + 1) missing += s.n - prev - 1;
         prev = s.n;

@@ -220,6 +220,58 @@ t.test('file: a fork is a read-head on the same decode, sample-exact with one un
   await waitFor(() => ffmpegChildren().length === 0, 'ffmpeg to end with the last read-head');
 });
 
+t.test('file inside repeat and sequence: forks take read-heads on the decodes already open, exact, nothing spawned', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'loa-forks-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Long enough that each ffmpeg is still running (blocked on its full pipe) when the fork happens and plays on.
+  const a = steppedTone(8);
+  const b = steppedTone(8, 100);
+  writeFileSync(join(dir, 'a.wav'), wavBytes(a));
+  writeFileSync(join(dir, 'b.wav'), wavBytes(b));
+  const spec: SourceSpec = {
+    kind: 'sequence',
+    items: [
+      { kind: 'repeat', times: 3, source: { kind: 'gain', gainDb: -6, source: { kind: 'file', path: join(dir, 'a.wav') } } },
+      { kind: 'file', path: join(dir, 'b.wav') },
+    ],
+  };
+  const g = 10 ** (-6 / 20);
+  const reference = new Int16Array(3 * a.length + b.length);
+  a.forEach((v, i) => (reference[i] = reference[a.length + i] = reference[2 * a.length + i] = Math.round(v * g)));
+  reference.set(b, 3 * a.length);
+  const src = buildSource(spec);
+  t.teardown(() => src.close());
+  src.prepare();
+  await waitFor(() => src.ready, 'the prefetch');
+  /** Pulls k frames, waiting for ffmpeg where its decode has not caught up (files only: no gaps in this spec). */
+  const pull = async (s: Source, k: number): Promise<Int16Array[]> => {
+    const out: Int16Array[] = [];
+    while (out.length < k) {
+      const f = newFrame();
+      const r = s.pull(f);
+      if (r === 'ended') break;
+      if (r === 'silence') await sleep(5);
+      else out.push(f);
+    }
+    return out;
+  };
+  const head = await pull(src, 500); // 10 s: into the second play of a.wav, its third play prefetched
+  const before = ffmpegChildren();
+  t.equal(before.length, 3, 'decoding: the play on air, the next play, and b.wav (prefetched by the sequence)');
+  const fork = src.fork();
+  t.teardown(() => fork.close());
+  fork.prepare();
+  const fromFork = await pull(fork, 10); // the fork's first pulls: where a repeat would prefetch its next play
+  t.same(ffmpegChildren(), before, 'no ffmpeg started for the fork, at the fork or when it starts playing');
+  fromFork.push(...(await pull(fork, 2000)));
+  const fromOriginal = await pull(src, 2000);
+  const expect = (frames: Int16Array[], from: number): boolean => frames.every((f, i) => f.every((v, j) => v === reference[(from + i) * FRAME_SAMPLES + j]));
+  t.ok(expect(head, 0), 'before the fork: the reference');
+  t.equal(fromFork.length, reference.length / FRAME_SAMPLES - 500, 'the fork plays to the end');
+  t.ok(expect(fromFork, 500), 'the fork = the reference from frame 500, across the repeats and into the next item');
+  t.ok(expect(fromOriginal, 500), 'the original too');
+});
+
 t.test('file: a read-head left behind too long detaches with its own decoder and stays sample-exact; memory stays bounded', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'loa-forks-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
