@@ -42,16 +42,15 @@ class Counted implements FrameFiller {
   }
 }
 
-/** A generator that is nothing but its sample counter (cheap to age by hours): sample i is i mod 2^15. */
-class Ramp implements FrameFiller {
-  position = 0;
+/** A generator that is nothing but its frame counter (cheap to age by hours): frame k is all k mod 2^15. */
+class FrameCounter implements FrameFiller {
+  frames = 0;
   fill(frame: Frame): void {
-    for (let i = 0; i < frame.length; i++) frame[i] = (this.position + i) & 0x7fff;
-    this.position += frame.length;
+    frame.fill(this.frames++ & 0x7fff);
   }
   clone(): FrameFiller {
-    const c = new Ramp();
-    c.position = this.position;
+    const c = new FrameCounter();
+    c.frames = this.frames;
     return c;
   }
 }
@@ -66,7 +65,7 @@ function pullFrames(s: Source, k: number): Int16Array[] {
 
 t.test('generator: a fork after 2 h of samples costs no replay and continues on the next sample', (t) => {
   const work = { samples: 0 };
-  const src = new GeneratorSource('ramp', new Counted(new Ramp(), work));
+  const src = new GeneratorSource('counter', new Counted(new FrameCounter(), work));
   const TWO_HOURS = (2 * 3600 * 1000) / 20;
   const f = newFrame();
   for (let i = 0; i < TWO_HOURS; i++) src.pull(f);
@@ -77,8 +76,7 @@ t.test('generator: a fork after 2 h of samples costs no replay and continues on 
   const g = newFrame();
   fork.pull(g);
   t.equal(work.samples, (TWO_HOURS + 1) * FRAME_SAMPLES, "the fork's first frame is one frame of work");
-  const expected = Int16Array.from({ length: FRAME_SAMPLES }, (_, i) => (TWO_HOURS * FRAME_SAMPLES + i) & 0x7fff);
-  t.same([...g], [...expected], 'the fork plays sample 345 600 000 onwards');
+  t.ok(g.every((v) => v === (TWO_HOURS & 0x7fff)), 'the fork plays frame 360 000 (sample 345 600 000) next');
   src.pull(f);
   t.same([...f], [...g], 'the original goes on with the same frame: the two are independent');
   t.end();
