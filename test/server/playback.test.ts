@@ -26,8 +26,11 @@ const a1 = await s.zone(zoneA, 'Xã A1');
 const zoneB = await s.zone(province, 'Huyện B');
 const b1 = await s.zone(zoneB, 'Xã B1');
 
+// 30 s: long enough to still be on air while every role's listing is checked on a loaded machine
+// (a 2 s item had ended before the last role's turn); every test stops what it started.
+const MEDIA_S = 30;
 async function mediaIn(zone: Zone, seed: number): Promise<string> {
-  const wav = toneWav(2, seed);
+  const wav = toneWav(MEDIA_S, seed);
   const sha256 = createHash('sha256').update(wav).digest('hex');
   const file = mediaFilePath(s.config, sha256);
   mkdirSync(path.dirname(file), { recursive: true });
@@ -35,7 +38,7 @@ async function mediaIn(zone: Zone, seed: number): Promise<string> {
   const id = newId('media');
   await s.database.db
     .insertInto('media')
-    .values({ id, sha256, zone_id: zone.id, title: `tone ${seed}`, filename: 't.wav', format: 'wav', codec: 'pcm_s16le', duration_ms: 2000, size_bytes: wav.length, sample_rate: 48000, channels: 1 })
+    .values({ id, sha256, zone_id: zone.id, title: `tone ${seed}`, filename: 't.wav', format: 'wav', codec: 'pcm_s16le', duration_ms: MEDIA_S * 1000, size_bytes: wav.length, sample_rate: 48000, channels: 1 })
     .execute();
   return id;
 }
