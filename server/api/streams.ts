@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import type { CodecName } from '../../codecs/codec.js';
 import { CodecNameSchema } from '../../engine/protocol.js';
 import { codecInfo } from '../../codecs/registry.js';
+import { packetPtimeMs } from '../../protocols/rtp/packetization.js';
 import { buildStreamSdp, isMulticast } from '../../protocols/rtp/sdp.js';
 import { ApiError, notFound } from '../errors.js';
 import { endpointCodecs, type BroadcastHost } from '../broadcast/engine-host.js';
@@ -86,7 +87,7 @@ const streamRoutes: FastifyPluginAsyncTypebox<StreamsDeps> = async (app, { datab
         ttl: 16,
         port: group.port,
         codec: codecInfo(codec),
-        ptime: 20,
+        ptime: packetPtimeMs(codecInfo(codec)),
         fmtp: opusFmtp(codec),
       });
       return reply.type('application/sdp').header('content-disposition', `inline; filename="${zone.id}.sdp"`).send(sdp);
@@ -123,7 +124,7 @@ const streamRoutes: FastifyPluginAsyncTypebox<StreamsDeps> = async (app, { datab
         connectionAddress: isIP(row.address) ? row.address : '0.0.0.0',
         port: row.port,
         codec: codecInfo(codec),
-        ptime: 20,
+        ptime: packetPtimeMs(codecInfo(codec)),
         fmtp: opusFmtp(codec),
       });
       return reply.type('application/sdp').header('content-disposition', `inline; filename="${row.id}.sdp"`).send(sdp);
