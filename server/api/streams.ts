@@ -25,6 +25,9 @@ const MulticastSchema = Type.Object(
     address: Type.String({ minLength: 7, maxLength: 15, description: 'IPv4 multicast group, 224.0.0.0–239.255.255.255 (239.x for a private network)' }),
     port: Type.Integer({ minimum: 1024, maximum: 65534, description: 'even by RTP convention; RTCP uses port + 1' }),
     codec: CodecSchema,
+    ttl: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 255, description: 'IP TTL of its packets: 1 (default) stays on the local segment; n crosses n − 1 multicast routers' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -84,7 +87,7 @@ const streamRoutes: FastifyPluginAsyncTypebox<StreamsDeps> = async (app, { datab
         sessionName: sessionName(zone.name),
         originAddress: host.originHost,
         connectionAddress: group.address,
-        ttl: 16,
+        ttl: group.ttl,
         port: group.port,
         codec: codecInfo(codec),
         ptime: packetPtimeMs(codecInfo(codec)),

@@ -341,7 +341,7 @@ export class BroadcastHost implements BroadcastHooks {
     return this.serial(async () => {
       const rows = await broadcastDb(this.db)
         .selectFrom('zones')
-        .select(['id', 'parent_id', 'path', 'multicast_address', 'multicast_port', 'multicast_codec'])
+        .select(['id', 'parent_id', 'path', 'multicast_address', 'multicast_port', 'multicast_codec', 'multicast_ttl'])
         .orderBy('path')
         .execute();
       this.engine.setZones(rows.map((r) => ({ id: r.id, parentId: r.parent_id })));
@@ -350,7 +350,7 @@ export class BroadcastHost implements BroadcastHooks {
       const groups = new Map<string, string>();
       for (const r of rows) {
         if (r.multicast_address !== null && r.multicast_port !== null && r.multicast_codec !== null) {
-          const g: MulticastGroup = { address: r.multicast_address, port: r.multicast_port, codec: r.multicast_codec };
+          const g: MulticastGroup = { address: r.multicast_address, port: r.multicast_port, codec: r.multicast_codec, ttl: r.multicast_ttl };
           groups.set(r.id, JSON.stringify(g));
         }
       }
