@@ -32,6 +32,7 @@ import type { ErrorEvent, ProgrammeEndedEvent, ProgrammeZoneEvent, SourceSpec, S
 import { CONTROL_CLOSE, type ControlServerSession, type EndpointSessionInfo } from '../../protocols/control/server-session.js';
 import type { Database, Endpoint } from '../db/types.js';
 import type { Logger } from '../logger.js';
+import { SendErrorLog } from './send-error-log.js';
 import { randomBase32 } from '../ids.js';
 import { ProgrammeCatalog, type ProgrammeInfo, type ProgrammeKind } from './programme-catalog.js';
 import { OnAirBoard } from './on-air.js';
@@ -150,6 +151,7 @@ export class BroadcastHost implements BroadcastHooks {
     this.defaultPlayoutDelayMs = opts.defaultPlayoutDelayMs ?? DEFAULT_PLAYOUT_DELAY_MS;
     this.stats = new StatsWriter(this.db, opts.logger, opts.statsWriteIntervalMs ?? 10_000);
     const log = opts.logger;
+    const sendErrors = new SendErrorLog(log);
     engine.on('programme', (e: ProgrammeZoneEvent) => this.onAir.apply(e));
     engine.on('programmeEnded', (e: ProgrammeEndedEvent) => {
       this.catalog.markEnded(e.programmeId, e.atMs);
@@ -167,6 +169,7 @@ export class BroadcastHost implements BroadcastHooks {
       // Fixed-address devices have no control channel: their RTCP is all we know.
       if (!live) this.stats.offer(e.endpointId, { rtcp: this.rtcpView.get(e.endpointId) });
     });
+    engine.on('streamStats', (e) => sendErrors.onStreamStats(e));
     engine.on('exit', (code) => {
       if (this.closing) return;
       this.engineExited = true;
