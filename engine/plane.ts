@@ -301,7 +301,9 @@ export class MediaPlane {
       (socket) => {
         if (!this.closed && this.groups.get(c.zoneId) === g) add(socket);
       },
-      (err: Error) => this.emit({ type: 'error', code: 'internal', message: `multicast socket (ttl ${g.ttl}): ${err.message}`, command: c.type }),
+      (err: Error) => {
+        if (!this.closed) this.emit({ type: 'error', code: 'internal', message: `multicast socket (ttl ${g.ttl}): ${err.message}`, command: c.type });
+      },
     );
   }
 
