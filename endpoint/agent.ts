@@ -23,7 +23,7 @@ import { randomInt } from 'node:crypto';
 import WebSocket from 'ws';
 import type { AudioDecoder, CodecName } from '../codecs/codec.js';
 import { FRAME_MS, FRAME_SAMPLES } from '../codecs/pcm.js';
-import { createDecoder, isCodecName } from '../codecs/registry.js';
+import { codecInfo, createDecoder, isCodecName } from '../codecs/registry.js';
 import { parseRtp } from '../protocols/rtp/packet.js';
 import { buildReceiverReport, parseRtcp } from '../protocols/rtp/rtcp.js';
 import { ReceptionStats } from '../protocols/rtp/reception-stats.js';
@@ -44,6 +44,7 @@ import {
 import { MAX_KEEPALIVE_BYTES, classifyDatagram, writeMediaKeepalive } from '../protocols/control/media-keepalive.js';
 import { ClockSync } from './clock-sync.js';
 import { FrameCycle } from './frame-cycle.js';
+import { FrameJoiner } from './frame-joiner.js';
 import { createSink, type AudioSink, type OutputSpec } from './output.js';
 import { Playout, type PlayoutFrameHook } from './playout.js';
 
@@ -490,8 +491,11 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
       this.drops.invalidSequence++;
       return;
     }
-    playout.push(pkt.sequence, pkt.timestamp, pkt.payload, arrival);
+    // L16 frames come as 2 packets of 10 ms (MTU): the playout takes whole frames.
+    if (this.joiner?.codec.name !== s.codec) this.joiner = new FrameJoiner(codecInfo(s.codec as CodecName));
+    this.joiner.push(pkt.ssrc, pkt.sequence, pkt.timestamp, pkt.payload, arrival, (seq, ts, payload, at) => playout.push(seq, ts, payload, at));
   }
+  private joiner: FrameJoiner | null = null;
 
   private onRtcp(msg: Buffer, arrival: number): void {
     let packets;

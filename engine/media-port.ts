@@ -32,11 +32,14 @@ export interface MediaPortCounters {
   received: number;
   badPackets: number;
   unknownPackets: number;
+  /** Send errors of every stream (counted by their fan-outs) and of this socket's 'error' events. */
   sendErrors: number;
+  /** Datagrams dropped by the fan-outs because a socket's send queue was at its limit. */
+  sendDropped: number;
 }
 
 export class MediaPort {
-  readonly counters: MediaPortCounters = { received: 0, badPackets: 0, unknownPackets: 0, sendErrors: 0 };
+  readonly counters: MediaPortCounters = { received: 0, badPackets: 0, unknownPackets: 0, sendErrors: 0, sendDropped: 0 };
   private readonly byToken = new Map<string, string>();
   private readonly bySsrc = new Map<number, string>();
   private readonly where = new Map<string, { host: string; port: number }>();

@@ -17,6 +17,7 @@ import { FRAME_MS } from '../codecs/pcm.js';
 import { codecInfo } from '../codecs/registry.js';
 import { Arbiter } from './arbiter.js';
 import { FrameClock, MAX_CATCH_UP_FRAMES, realTimeSource, type TimeSource } from './clock.js';
+import { MIN_QUEUED_SENDS, type SendPolicy } from './fanout.js';
 import { MediaPort } from './media-port.js';
 import { validateCommand, type Command, type CommandOf, type EngineEvent, type ErrorEvent, type StatusEvent } from './protocol.js';
 import { buildSource, SourceSpecError } from './sources/build.js';
@@ -27,7 +28,7 @@ import { ZoneTree, ZoneTreeError } from './zone-tree.js';
 export interface MulticastOptions {
   /** Local interface address multicast is sent from (also the bound address of the multicast socket). */
   interfaceAddress: string;
-  /** Default 1 (stay on the local segment). */
+  /** Default 1 (stay on the local segment); a zone's group may ask for another (setZoneMulticast). */
   ttl?: number;
   /** Deliver to local listeners too; default true. */
   loopback?: boolean;
@@ -42,6 +43,11 @@ export interface MediaPlaneOptions {
   maxCatchUpFrames?: number;
   /** streamStats events this often (default 5000 ms; 0 = never). */
   statsIntervalMs?: number;
+  /**
+   * Fixed limit on each socket's queue of sends waiting for the kernel
+   * (datagrams); default: QUEUED_FRAMES frames of every destination, at least MIN_QUEUED_SENDS.
+   */
+  maxQueuedSends?: number;
   /** Test hook: builds the one encoder of each zone stream. */
   createEncoder?(codec: CodecName): AudioEncoder;
 }
@@ -56,6 +62,15 @@ interface EndpointEntry {
   fixed: boolean;
 }
 
+/**
+ * Frames of fan-out a socket's send queue may hold. A burst of one frame to
+ * every destination can outrun the socket buffer on a healthy network
+ * (libuv queues the rest and sends it when the socket drains); a queue that
+ * still holds two frames' worth means the network is not keeping up, and
+ * more queueing would only make every packet later and use memory.
+ */
+export const QUEUED_FRAMES = 2;
+
 interface StreamEntry {
   stream: ZoneStream;
   users: number;
@@ -66,7 +81,11 @@ export class MediaPlane {
   readonly arbiter: Arbiter;
   private readonly streams = new Map<string, Map<CodecName, StreamEntry>>();
   private readonly endpoints = new Map<string, EndpointEntry>();
-  private readonly groups = new Map<string, { address: string; port: number; rtcpPort: number; codec: CodecName }>();
+  private readonly groups = new Map<string, { address: string; port: number; rtcpPort: number; codec: CodecName; ttl: number }>();
+  /** One multicast socket per TTL in use (IP_MULTICAST_TTL is per socket, and a queued send must keep its own). */
+  private readonly multicastSockets = new Map<number, Socket>();
+  private readonly openingMulticast = new Map<number, Promise<Socket>>();
+  private readonly sendPolicy: SendPolicy;
   private readonly statsEvery: number;
   rejectedCommands = 0;
   private closed = false;
@@ -78,6 +97,8 @@ export class MediaPlane {
     readonly media: MediaPort,
     private readonly multicastSocket: Socket | undefined,
   ) {
+    this.sendPolicy = { maxQueued: opts.maxQueuedSends ?? MIN_QUEUED_SENDS, totals: media.counters };
+    if (multicastSocket) this.adoptMulticastSocket(opts.multicast!.ttl ?? 1, multicastSocket);
     // A stream reuses PACKET_RING_SLOTS buffers in turn and dgram reads them after the
     // event-loop turn: one turn (one catch-up) must produce fewer frames than that.
     const maxCatchUpFrames = Math.min(opts.maxCatchUpFrames ?? MAX_CATCH_UP_FRAMES, PACKET_RING_SLOTS - 2);
@@ -244,6 +265,7 @@ export class MediaPlane {
     const s = this.streamOf(e.zoneId, e.codec);
     s?.fanout.remove(e.id);
     this.releaseStream(e.zoneId, e.codec);
+    this.updateSendLimit();
     return true;
   }
 
@@ -255,13 +277,67 @@ export class MediaPlane {
       this.streamOf(c.zoneId, old.codec)?.fanout.remove('multicast');
       this.releaseStream(c.zoneId, old.codec);
       this.groups.delete(c.zoneId);
+      this.updateSendLimit();
     }
     if (!c.group) return;
     if (isIP(c.group.address) !== 4) return this.reject({ code: 'bad-command', message: 'group.address must be an IPv4 literal', command: c.type });
-    const g = { address: c.group.address, port: c.group.port, rtcpPort: c.group.rtcpPort ?? c.group.port + 1, codec: c.group.codec };
+    const g = {
+      address: c.group.address,
+      port: c.group.port,
+      rtcpPort: c.group.rtcpPort ?? c.group.port + 1,
+      codec: c.group.codec,
+      ttl: c.group.ttl ?? this.opts.multicast?.ttl ?? 1,
+    };
     this.groups.set(c.zoneId, g);
     const stream = this.acquireStream(c.zoneId, g.codec);
-    stream.fanout.set({ key: 'multicast', host: g.address, port: g.port, rtcpPort: g.rtcpPort, socket: this.multicastSocket });
+    const add = (socket: Socket): void => {
+      stream.fanout.set({ key: 'multicast', host: g.address, port: g.port, rtcpPort: g.rtcpPort, socket });
+      this.updateSendLimit();
+    };
+    const ready = this.multicastSockets.get(g.ttl);
+    if (ready) return add(ready);
+    // Another TTL: its socket is opened once, then the group starts (if it is still the zone's group).
+    this.multicastSocketFor(g.ttl).then(
+      (socket) => {
+        if (!this.closed && this.groups.get(c.zoneId) === g) add(socket);
+      },
+      (err: Error) => {
+        if (!this.closed) this.emit({ type: 'error', code: 'internal', message: `multicast socket (ttl ${g.ttl}): ${err.message}`, command: c.type });
+      },
+    );
+  }
+
+  private multicastSocketFor(ttl: number): Promise<Socket> {
+    let p = this.openingMulticast.get(ttl);
+    if (!p) {
+      p = openMulticastSocket({ ...this.opts.multicast!, ttl }).then((s) => {
+        this.openingMulticast.delete(ttl);
+        if (this.closed) {
+          s.close();
+          throw new Error('media plane closed');
+        }
+        this.adoptMulticastSocket(ttl, s);
+        return s;
+      });
+      this.openingMulticast.set(ttl, p);
+    }
+    return p;
+  }
+
+  private adoptMulticastSocket(ttl: number, s: Socket): void {
+    s.removeAllListeners('error');
+    s.on('error', () => {
+      this.media.counters.sendErrors++;
+    });
+    this.multicastSockets.set(ttl, s);
+  }
+
+  /** The queue limit follows the destinations: QUEUED_FRAMES frames of all of them. */
+  private updateSendLimit(): void {
+    if (this.opts.maxQueuedSends !== undefined) return;
+    let perFrame = 0;
+    for (const byCodec of this.streams.values()) for (const { stream } of byCodec.values()) perFrame += stream.fanout.size * stream.packetsPerFrame;
+    this.sendPolicy.maxQueued = Math.max(MIN_QUEUED_SENDS, QUEUED_FRAMES * perFrame);
   }
 
   private acquireStream(zoneId: string, codec: CodecName): ZoneStream {
@@ -274,6 +350,7 @@ export class MediaPlane {
         codec,
         frameWallMs: (n) => this.clock.frameWallMs(n),
         encoder: this.opts.createEncoder?.(codec),
+        sendPolicy: this.sendPolicy,
       });
       entry = { stream, users: 0 };
       byCodec.set(codec, entry);
@@ -298,6 +375,7 @@ export class MediaPlane {
   private route(e: EndpointEntry, stream: ZoneStream): void {
     if (e.host === null || e.port === null) return;
     stream.fanout.set({ key: e.id, host: e.host, port: e.port, rtcpPort: e.rtcpPort ?? e.port, socket: this.media.socket });
+    this.updateSendLimit();
   }
 
   private onLearned(endpointId: string, host: string, port: number): void {
@@ -382,13 +460,27 @@ export class MediaPlane {
         zones: [...p.zoneState].map(([zoneId, state]) => ({ zoneId, state, positionMs: p.laneFor(zoneId)?.source.positionMs ?? 0 })),
       })),
       streams: [...this.streams.values()].flatMap((m) => [...m.values()].map((e) => e.stream.stats())),
-      endpoints: [...this.endpoints.values()].map((e) => ({ endpointId: e.id, zoneId: e.zoneId, codec: e.codec, host: e.host, port: e.port })),
+      endpoints: [...this.endpoints.values()].map((e) => {
+        const sends = this.streamOf(e.zoneId, e.codec)?.fanout.statsOf(e.id);
+        return {
+          endpointId: e.id,
+          zoneId: e.zoneId,
+          codec: e.codec,
+          host: e.host,
+          port: e.port,
+          sendErrors: sends?.errors ?? 0,
+          sendDropped: sends?.dropped ?? 0,
+          lastSendError: sends?.lastError ?? null,
+        };
+      }),
       counters: {
         badPackets: m.badPackets,
         unknownPackets: m.unknownPackets,
         skippedFrames: this.clock.skippedFrames,
         lateWakeups: this.clock.lateWakeups,
         sendErrors: m.sendErrors,
+        sendDropped: m.sendDropped,
+        maxQueuedSends: this.sendPolicy.maxQueued,
         rejectedCommands: this.rejectedCommands,
       },
     };
@@ -424,7 +516,8 @@ export class MediaPlane {
     this.streams.clear();
     this.arbiter.close();
     await this.media.close();
-    if (this.multicastSocket) await new Promise<void>((r) => this.multicastSocket!.close(() => r()));
+    await Promise.allSettled([...this.openingMulticast.values()]);
+    await Promise.all([...this.multicastSockets.values()].map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 }
 
@@ -437,7 +530,7 @@ function openMulticastSocket(m: MulticastOptions): Promise<Socket> {
     });
     s.bind(0, m.interfaceAddress, () => {
       s.removeAllListeners('error');
-      s.on('error', () => {});
+      s.on('error', () => {}); // until the plane adopts it
       s.setMulticastInterface(m.interfaceAddress);
       s.setMulticastTTL(m.ttl ?? 1);
       s.setMulticastLoopback(m.loopback ?? true);

@@ -142,7 +142,17 @@ export const CommandSchema = Type.Union([
       type: Type.Literal('setZoneMulticast'),
       zoneId: Id,
       group: Type.Union([
-        Type.Object({ address: Host, port: Port, codec: CodecNameSchema, rtcpPort: Type.Optional(Port) }, { additionalProperties: false }),
+        Type.Object(
+          {
+            address: Host,
+            port: Port,
+            codec: CodecNameSchema,
+            rtcpPort: Type.Optional(Port),
+            /** IP TTL of the group's packets (IP_MULTICAST_TTL); default: the plane's (1, the local segment). */
+            ttl: Type.Optional(Type.Integer({ minimum: 1, maximum: 255 })),
+          },
+          { additionalProperties: false },
+        ),
         Type.Null(),
       ]),
     },
@@ -208,6 +218,19 @@ export interface EndpointStatsEvent {
   atMs: number;
 }
 
+/** Send failures towards one destination of a stream (an endpoint id, or 'multicast'). */
+export interface DestinationSendStats {
+  key: string;
+  host: string;
+  port: number;
+  /** Datagrams the kernel refused (ENETUNREACH, EPERM, EMSGSIZE…). */
+  errors: number;
+  /** Datagrams dropped because the socket's send queue was at its limit. */
+  dropped: number;
+  /** errno code of the last error. */
+  lastError: string | null;
+}
+
 export interface StreamStats {
   zoneId: string;
   codec: CodecNameWire;
@@ -216,6 +239,11 @@ export interface StreamStats {
   octets: number;
   destinations: number;
   encodes: number;
+  /** Send errors and queue drops of this stream since it started (RTP and RTCP). */
+  sendErrors?: number;
+  sendDropped?: number;
+  /** Destinations with errors or drops, most affected first (at most 20). */
+  failing?: DestinationSendStats[];
 }
 
 export interface StreamStatsEvent extends StreamStats {
@@ -231,7 +259,12 @@ export interface EngineCounters {
   /** Frames the clock skipped after stalls. */
   skippedFrames: number;
   lateWakeups: number;
+  /** Datagrams the kernel refused, all streams (and socket 'error' events). */
   sendErrors: number;
+  /** Datagrams dropped because a socket's send queue was at its limit. */
+  sendDropped?: number;
+  /** The limit (queued datagrams per socket) in force. */
+  maxQueuedSends?: number;
   rejectedCommands: number;
 }
 
@@ -245,7 +278,17 @@ export interface StatusEvent {
   buses: { zoneId: string; onAir: string | null; endpoints: number }[];
   programmes: { programmeId: string; priority: number; state: 'pending' | 'running'; zones: { zoneId: string; state: string; positionMs: number }[] }[];
   streams: StreamStats[];
-  endpoints: { endpointId: string; zoneId: string; codec: CodecNameWire; host: string | null; port: number | null }[];
+  endpoints: {
+    endpointId: string;
+    zoneId: string;
+    codec: CodecNameWire;
+    host: string | null;
+    port: number | null;
+    /** Send errors / queue drops towards this endpoint (while it stays attached). */
+    sendErrors?: number;
+    sendDropped?: number;
+    lastSendError?: string | null;
+  }[];
   counters: EngineCounters;
 }
 

@@ -11,6 +11,10 @@
  * next talk-spurt starts with the marker bit. Nothing is encoded for a stream
  * without destinations.
  *
+ * Packets: at most 1500 bytes on the wire (protocols/rtp/packetization.ts);
+ * L16 at 48 kHz goes as 2 packets of 10 ms per frame, the first with an even
+ * sequence number.
+ *
  * RTCP: a sender report (plus SDES CNAME) with the first packet of every
  * talk-spurt and then every SR_INTERVAL_FRAMES while sending; it maps the RTP timestamp
  * of frame n to that frame's wall-clock time from the engine clock.
@@ -19,17 +23,21 @@ import { randomInt } from 'node:crypto';
 import type { AudioEncoder, CodecName } from '../codecs/codec.js';
 import type { Frame } from '../codecs/pcm.js';
 import { createEncoder } from '../codecs/registry.js';
+import { codecInfo } from '../codecs/registry.js';
 import { RTP_HEADER_BYTES, writeRtpHeader } from '../protocols/rtp/packet.js';
+import { MAX_RTP_PAYLOAD_BYTES, packetsPerFrame } from '../protocols/rtp/packetization.js';
 import { buildSenderReport } from '../protocols/rtp/rtcp.js';
-import { Fanout } from './fanout.js';
+import { Fanout, type SendPolicy } from './fanout.js';
 import type { StreamStats } from './protocol.js';
 import type { BusSink } from './zone-bus.js';
 
 /** 2.5 s between sender reports. */
 export const SR_INTERVAL_FRAMES = 125;
-/** Packet buffers per stream, reused in turn: dgram may read a buffer after send() returns. */
+/**
+ * Packet buffers per stream, written in turn. A buffer is only written again
+ * once no queued send can read it: see write().
+ */
 export const PACKET_RING_SLOTS = 16;
-const MAX_PAYLOAD_BYTES = 1920;
 
 export interface ZoneStreamOptions {
   zoneId: string;
@@ -38,14 +46,18 @@ export interface ZoneStreamOptions {
   /** Test hook: count or wrap the encoder. */
   encoder?: AudioEncoder;
   ssrc?: number;
+  /** Queue limit and totals shared with the plane's other streams. */
+  sendPolicy?: SendPolicy;
 }
 
 export class ZoneStream implements BusSink {
   readonly zoneId: string;
   readonly codec: CodecName;
   readonly ssrc: number;
-  readonly fanout = new Fanout();
+  readonly fanout: Fanout;
   readonly cname: string;
+  /** RTP packets per 20 ms frame (2 for L16 at 48 kHz, else 1). */
+  readonly packetsPerFrame: number;
   private readonly encoder: AudioEncoder;
   private readonly frameWallMs: (n: number) => number;
   private readonly ring: Buffer[] = [];
@@ -66,10 +78,13 @@ export class ZoneStream implements BusSink {
     this.encoder = opts.encoder ?? createEncoder(opts.codec);
     this.frameWallMs = opts.frameWallMs;
     this.ssrc = opts.ssrc ?? randomInt(1, 0xffffffff);
-    this.seq = randomInt(0, 0x10000);
+    this.fanout = new Fanout(opts.sendPolicy);
+    this.packetsPerFrame = packetsPerFrame(codecInfo(opts.codec));
+    // A frame's first packet carries a multiple of packetsPerFrame (receivers find frames from it).
+    this.seq = randomInt(0, 0x10000) & ~(this.packetsPerFrame - 1);
     this.tsBase = randomInt(0, 0xffffffff);
     this.cname = `loa-zone-${opts.zoneId}`.slice(0, 64);
-    for (let i = 0; i < PACKET_RING_SLOTS; i++) this.ring.push(Buffer.alloc(RTP_HEADER_BYTES + MAX_PAYLOAD_BYTES));
+    for (let i = 0; i < PACKET_RING_SLOTS; i++) this.ring.push(Buffer.alloc(RTP_HEADER_BYTES + MAX_RTP_PAYLOAD_BYTES));
   }
 
   get payloadType(): number {
@@ -96,15 +111,34 @@ export class ZoneStream implements BusSink {
     }
     const payload = this.encoder.encode(frame);
     this.encodes++;
-    const buf = this.ring[this.slot];
-    this.slot = (this.slot + 1) % PACKET_RING_SLOTS;
     const marker = talkSpurt || !this.sending;
-    const h = writeRtpHeader(buf, 0, { payloadType: this.encoder.payloadType, sequence: this.seq, timestamp: this.timestampOf(n), ssrc: this.ssrc, marker });
-    const len = h + payload.copy(buf, h, 0, Math.min(payload.length, MAX_PAYLOAD_BYTES));
-    this.seq = (this.seq + 1) & 0xffff;
-    this.fanout.send(buf, len);
-    this.packets++;
-    this.octets += len - h;
+    const parts = this.packetsPerFrame;
+    const partBytes = Math.ceil(payload.length / parts);
+    const partTicks = this.encoder.timestampStep / parts;
+    const ts = this.timestampOf(n);
+    for (let i = 0; i < parts; i++) {
+      const slot = this.slot;
+      const buf = this.ring[slot];
+      this.slot = (slot + 1) % PACKET_RING_SLOTS;
+      const h = writeRtpHeader(buf, 0, {
+        payloadType: this.encoder.payloadType,
+        sequence: this.seq,
+        timestamp: (ts + i * partTicks) % 0x1_0000_0000,
+        ssrc: this.ssrc,
+        marker: marker && i === 0,
+      });
+      const start = i * partBytes;
+      const len = h + payload.copy(buf, h, start, Math.min(payload.length, start + partBytes, start + MAX_RTP_PAYLOAD_BYTES));
+      this.seq = (this.seq + 1) & 0xffff;
+      // Why: a send libuv had to queue (socket buffer full) reads `buf` later,
+      // when the socket drains; writing the next packet into it would send
+      // that packet twice and this one never. Such a buffer leaves the ring
+      // (the queued send keeps it alive) and a fresh one takes its slot: no
+      // copy on the normal path, one allocation per queued packet otherwise.
+      if (this.fanout.send(buf, len)) this.ring[slot] = Buffer.allocUnsafe(buf.length);
+      this.packets++;
+      this.octets += len - h;
+    }
     this.sending = true;
     if (marker || n - this.lastSrFrame >= SR_INTERVAL_FRAMES) this.sendSenderReport(n);
   }
@@ -136,6 +170,9 @@ export class ZoneStream implements BusSink {
       octets: this.octets,
       destinations: this.fanout.size,
       encodes: this.encodes,
+      sendErrors: this.fanout.sendErrors,
+      sendDropped: this.fanout.sendDropped,
+      failing: this.fanout.failing(),
     };
   }
 

@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import type { CodecName } from '../../codecs/codec.js';
 import { CodecNameSchema } from '../../engine/protocol.js';
 import { codecInfo } from '../../codecs/registry.js';
+import { packetPtimeMs } from '../../protocols/rtp/packetization.js';
 import { buildStreamSdp, isMulticast } from '../../protocols/rtp/sdp.js';
 import { ApiError, notFound } from '../errors.js';
 import { endpointCodecs, type BroadcastHost } from '../broadcast/engine-host.js';
@@ -24,6 +25,9 @@ const MulticastSchema = Type.Object(
     address: Type.String({ minLength: 7, maxLength: 15, description: 'IPv4 multicast group, 224.0.0.0–239.255.255.255 (239.x for a private network)' }),
     port: Type.Integer({ minimum: 1024, maximum: 65534, description: 'even by RTP convention; RTCP uses port + 1' }),
     codec: CodecSchema,
+    ttl: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 255, description: 'IP TTL of its packets: 1 (default) stays on the local segment; n crosses n − 1 multicast routers' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -83,10 +87,10 @@ const streamRoutes: FastifyPluginAsyncTypebox<StreamsDeps> = async (app, { datab
         sessionName: sessionName(zone.name),
         originAddress: host.originHost,
         connectionAddress: group.address,
-        ttl: 16,
+        ttl: group.ttl,
         port: group.port,
         codec: codecInfo(codec),
-        ptime: 20,
+        ptime: packetPtimeMs(codecInfo(codec)),
         fmtp: opusFmtp(codec),
       });
       return reply.type('application/sdp').header('content-disposition', `inline; filename="${zone.id}.sdp"`).send(sdp);
@@ -123,7 +127,7 @@ const streamRoutes: FastifyPluginAsyncTypebox<StreamsDeps> = async (app, { datab
         connectionAddress: isIP(row.address) ? row.address : '0.0.0.0',
         port: row.port,
         codec: codecInfo(codec),
-        ptime: 20,
+        ptime: packetPtimeMs(codecInfo(codec)),
         fmtp: opusFmtp(codec),
       });
       return reply.type('application/sdp').header('content-disposition', `inline; filename="${row.id}.sdp"`).send(sdp);

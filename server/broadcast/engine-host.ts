@@ -32,6 +32,7 @@ import type { ErrorEvent, ProgrammeEndedEvent, ProgrammeZoneEvent, SourceSpec, S
 import { CONTROL_CLOSE, type ControlServerSession, type EndpointSessionInfo } from '../../protocols/control/server-session.js';
 import type { Database, Endpoint } from '../db/types.js';
 import type { Logger } from '../logger.js';
+import { SendErrorLog } from './send-error-log.js';
 import { randomBase32 } from '../ids.js';
 import { ProgrammeCatalog, type ProgrammeInfo, type ProgrammeKind } from './programme-catalog.js';
 import { OnAirBoard } from './on-air.js';
@@ -150,6 +151,7 @@ export class BroadcastHost implements BroadcastHooks {
     this.defaultPlayoutDelayMs = opts.defaultPlayoutDelayMs ?? DEFAULT_PLAYOUT_DELAY_MS;
     this.stats = new StatsWriter(this.db, opts.logger, opts.statsWriteIntervalMs ?? 10_000);
     const log = opts.logger;
+    const sendErrors = new SendErrorLog(log);
     engine.on('programme', (e: ProgrammeZoneEvent) => this.onAir.apply(e));
     engine.on('programmeEnded', (e: ProgrammeEndedEvent) => {
       this.catalog.markEnded(e.programmeId, e.atMs);
@@ -167,6 +169,7 @@ export class BroadcastHost implements BroadcastHooks {
       // Fixed-address devices have no control channel: their RTCP is all we know.
       if (!live) this.stats.offer(e.endpointId, { rtcp: this.rtcpView.get(e.endpointId) });
     });
+    engine.on('streamStats', (e) => sendErrors.onStreamStats(e));
     engine.on('exit', (code) => {
       if (this.closing) return;
       this.engineExited = true;
@@ -341,7 +344,7 @@ export class BroadcastHost implements BroadcastHooks {
     return this.serial(async () => {
       const rows = await broadcastDb(this.db)
         .selectFrom('zones')
-        .select(['id', 'parent_id', 'path', 'multicast_address', 'multicast_port', 'multicast_codec'])
+        .select(['id', 'parent_id', 'path', 'multicast_address', 'multicast_port', 'multicast_codec', 'multicast_ttl'])
         .orderBy('path')
         .execute();
       this.engine.setZones(rows.map((r) => ({ id: r.id, parentId: r.parent_id })));
@@ -350,7 +353,7 @@ export class BroadcastHost implements BroadcastHooks {
       const groups = new Map<string, string>();
       for (const r of rows) {
         if (r.multicast_address !== null && r.multicast_port !== null && r.multicast_codec !== null) {
-          const g: MulticastGroup = { address: r.multicast_address, port: r.multicast_port, codec: r.multicast_codec };
+          const g: MulticastGroup = { address: r.multicast_address, port: r.multicast_port, codec: r.multicast_codec, ttl: r.multicast_ttl };
           groups.set(r.id, JSON.stringify(g));
         }
       }

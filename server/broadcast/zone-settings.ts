@@ -1,6 +1,7 @@
 /**
- * A zone's broadcast settings (migration 0002_broadcast): the playout delay
- * its receivers play at, and an optional RTP multicast group. The columns are
+ * A zone's broadcast settings (migrations 0002_broadcast, 0004_multicast_ttl):
+ * the playout delay its receivers play at, and an optional RTP multicast group
+ * with the IP TTL of its packets. The columns are
  * typed here, next to the only code that reads them.
  */
 import type { Kysely } from 'kysely';
@@ -15,7 +16,12 @@ export interface ZoneBroadcastColumns {
   multicast_address: string | null;
   multicast_port: number | null;
   multicast_codec: CodecName | null;
+  /** 1–255, default 1 (the local segment); kept when the group is removed. */
+  multicast_ttl: number;
 }
+
+/** Multicast packets stay on the local segment unless the zone says otherwise. */
+export const DEFAULT_MULTICAST_TTL = 1;
 
 /** The database as seen by broadcast/: zones with their broadcast columns. */
 export type BroadcastDB = Omit<DB, 'zones'> & { zones: ZonesTable & ZoneBroadcastColumns };
@@ -28,6 +34,8 @@ export interface MulticastGroup {
   address: string;
   port: number;
   codec: CodecName;
+  /** IP TTL of the group's packets. */
+  ttl: number;
 }
 
 export interface ZoneBroadcastSettings {
@@ -43,7 +51,7 @@ export function settingsOf(row: Pick<ZonesTable, 'id'> & ZoneBroadcastColumns): 
     playoutDelayMs: row.playout_delay_ms,
     multicast:
       row.multicast_address !== null && row.multicast_port !== null && row.multicast_codec !== null
-        ? { address: row.multicast_address, port: row.multicast_port, codec: row.multicast_codec }
+        ? { address: row.multicast_address, port: row.multicast_port, codec: row.multicast_codec, ttl: row.multicast_ttl }
         : null,
   };
 }
@@ -51,7 +59,7 @@ export function settingsOf(row: Pick<ZonesTable, 'id'> & ZoneBroadcastColumns): 
 export async function loadZoneSettings(db: Kysely<DB>, zoneId: string): Promise<ZoneBroadcastSettings | undefined> {
   const row = await broadcastDb(db)
     .selectFrom('zones')
-    .select(['id', 'playout_delay_ms', 'multicast_address', 'multicast_port', 'multicast_codec'])
+    .select(['id', 'playout_delay_ms', 'multicast_address', 'multicast_port', 'multicast_codec', 'multicast_ttl'])
     .where('id', '=', zoneId)
     .executeTakeFirst();
   return row ? settingsOf(row) : undefined;
@@ -60,7 +68,7 @@ export async function loadZoneSettings(db: Kysely<DB>, zoneId: string): Promise<
 export async function saveZoneSettings(
   db: Kysely<DB>,
   zoneId: string,
-  change: { playoutDelayMs?: number | null; multicast?: MulticastGroup | null },
+  change: { playoutDelayMs?: number | null; multicast?: (Omit<MulticastGroup, 'ttl'> & { ttl?: number }) | null },
 ): Promise<ZoneBroadcastSettings> {
   const set: Partial<ZoneBroadcastColumns> = {};
   if (change.playoutDelayMs !== undefined) set.playout_delay_ms = change.playoutDelayMs;
@@ -68,6 +76,7 @@ export async function saveZoneSettings(
     set.multicast_address = change.multicast?.address ?? null;
     set.multicast_port = change.multicast?.port ?? null;
     set.multicast_codec = change.multicast?.codec ?? null;
+    if (change.multicast) set.multicast_ttl = change.multicast.ttl ?? DEFAULT_MULTICAST_TTL;
   }
   const bdb = broadcastDb(db);
   if (Object.keys(set).length) await bdb.updateTable('zones').set(set).where('id', '=', zoneId).execute();

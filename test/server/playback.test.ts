@@ -193,7 +193,19 @@ t.test('SDP and broadcast settings', async (t) => {
 
   const settings = await s.api('GET', `/api/v1/zones/${a1.id}/broadcast`, undefined, tokens.get('viewer'));
   t.equal(settings.status, 200);
-  t.same(settings.body.multicast, { address: '239.255.7.7', port: 5500, codec: 'pcmu' });
+  t.same(settings.body.multicast, { address: '239.255.7.7', port: 5500, codec: 'pcmu', ttl: 1 }, 'TTL 1 (the local segment) unless said');
+  t.match((await s.api('GET', `/api/v1/zones/${a1.id}/sdp`)).text, /\r\nc=IN IP4 239\.255\.7\.7\/1\r\n/, 'the SDP says TTL 1');
+  for (const ttl of [0, 256, 1.5]) {
+    const bad = await s.api('PUT', `/api/v1/zones/${a1.id}/broadcast`, { multicast: { address: '239.255.7.7', port: 5500, codec: 'pcmu', ttl } });
+    t.equal(bad.status, 400, `ttl ${ttl} refused`);
+  }
+  const put16 = await s.api('PUT', `/api/v1/zones/${a1.id}/broadcast`, { multicast: { address: '239.255.7.7', port: 5500, codec: 'l16', ttl: 16 } });
+  t.equal(put16.status, 200);
+  t.equal(put16.body.multicast.ttl, 16);
+  const sdp16 = (await s.api('GET', `/api/v1/zones/${a1.id}/sdp`)).text;
+  t.match(sdp16, /\r\nc=IN IP4 239\.255\.7\.7\/16\r\n/, 'the SDP says the TTL the packets carry');
+  t.match(sdp16, /\r\na=ptime:10\r\n/, 'L16 is sent in 10 ms packets (1500-byte MTU)');
+  t.equal((await s.api('PUT', `/api/v1/zones/${a1.id}/broadcast`, { multicast: { address: '239.255.7.7', port: 5500, codec: 'pcmu' } })).body.multicast.ttl, 1, 'a group set without ttl is back to 1');
   t.equal(settings.body.effectivePlayoutDelayMs, 150);
   // The fixed-address endpoint is attached to the engine.
   await until(async () => (await s.host.status()).endpoints.some((e) => e.endpointId === fixedEndpoint && e.host === '127.0.0.1' && e.port === 40_000), 'fixed endpoint attached');

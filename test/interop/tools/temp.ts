@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { CodecName } from '../../../codecs/codec.js';
 import { codecInfo } from '../../../codecs/registry.js';
+import { packetPtimeMs } from '../../../protocols/rtp/packetization.js';
 import { buildStreamSdp } from '../../../protocols/rtp/sdp.js';
 
 export function tempDir(t: Test, prefix: string): string {
@@ -23,7 +24,7 @@ export function writeZoneSdp(dir: string, name: string, o: { zoneId: string; cod
     ttl: o.ttl,
     port: o.port,
     codec: codecInfo(o.codec),
-    ptime: 20,
+    ptime: packetPtimeMs(codecInfo(o.codec)),
     fmtp: o.codec === 'opus' ? 'stereo=0;sprop-stereo=0' : undefined,
   });
   writeFileSync(file, sdp);
