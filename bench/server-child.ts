@@ -108,7 +108,8 @@ export async function startServerChild(kind: 'real' | 'standin', opts: { cpuProf
     stop: async () => {
       if (!dead) {
         child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        // A profiled server writes its main thread's profile only when it exits by itself.
+        const t = setTimeout(() => child.kill('SIGKILL'), opts.cpuProfDir ? 120_000 : 15_000);
         await exited;
         clearTimeout(t);
       }
