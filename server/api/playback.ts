@@ -1,4 +1,4 @@
-// Manual playback and what is on air (contract: /work/notes/playback-api.md). Every target
+// Manual playback and what is on air (contract: the schemas below, served at /api/v1/openapi.json). Every target
 // zone is checked against the caller's grants (404 outside their subtree, 403 inside without
 // the right); emergency priority needs playback.emergency (authority, admin). Programmes are
 // registered in the ProgrammeCatalog and handed to the media engine; GET /on-air reads the
