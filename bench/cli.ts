@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { topSelfTime, type CpuProfile } from './cpu-profile.js';
+import { busyShare, topSelfTime, type CpuProfile } from './cpu-profile.js';
 import { BENCH_USAGE, BenchUsageError, parseBenchArgs, type BenchOptions } from './options.js';
 import { jsonReport, latencySvg, markdownReport, type BenchDocument } from './report.js';
 import { runPeer, runScenario, type RunResult } from './scenario.js';
@@ -57,8 +57,14 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     if (profDir) {
       for (const f of readdirSync(profDir).filter((x) => x.endsWith('.cpuprofile'))) {
         const file = path.join(profDir, f);
-        const top = topSelfTime(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
-        doc.cpuProfiles.push({ n, file, top });
+        const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+        // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (HTTP, control channel, database).
+        const thread = /\.\d+\.(\d+)\.\d+\.cpuprofile$/.exec(f)?.[1] === '0' ? 'main' : 'worker';
+        doc.cpuProfiles.push({ n, file, thread, phase: 'whole run', busy: busyShare(profile), top: topSelfTime(profile) });
+        // The steady state and the alert on their own: the whole run is dominated by creating N endpoints.
+        for (const [phase, range] of Object.entries(run.phases ?? {})) {
+          doc.cpuProfiles.push({ n, file, thread, phase, busy: busyShare(profile, range), top: topSelfTime(profile, 12, range) });
+        }
       }
     }
     // Written after every count, so a later crash keeps what was measured.

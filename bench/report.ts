@@ -8,7 +8,17 @@ export interface BenchDocument {
   command: string;
   machine: { cpus: number; node: string; loadAverage: number[] };
   runs: RunResult[];
-  cpuProfiles: Array<{ n: number; file: string; top: Array<{ fn: string; selfPct: number }> }>;
+  cpuProfiles: Array<{
+    n: number;
+    file: string;
+    /** 'main' (HTTP, control channel, database) or 'worker' (media); absent in older documents. */
+    thread?: string;
+    /** 'whole run', 'window' (steady state) or 'alert' (call → end of watch). */
+    phase?: string;
+    /** Share of that stretch the thread was busy (cores). */
+    busy?: number;
+    top: Array<{ fn: string; selfPct: number }>;
+  }>;
 }
 
 /** The targets of the issue, checked against a run; each miss says by how much. */
@@ -90,7 +100,8 @@ export function markdownReport(doc: BenchDocument): string {
   const misses = r.flatMap((x) => targetMisses(x).map((m) => `- N=${x.n}: ${m}`));
   lines.push('## Targets at N = 500', '', misses.length ? misses.join('\n') : r.some((x) => x.n === 500) ? 'All met.' : 'N = 500 was not measured.', '');
   for (const p of doc.cpuProfiles) {
-    lines.push(`## CPU profile at N=${p.n} (${p.file}): self time`, '');
+    const what = p.thread ? ` — ${p.thread} thread, ${p.phase ?? 'whole run'}${p.busy !== undefined && Number.isFinite(p.busy) ? `, busy ${(100 * p.busy).toFixed(1)} %` : ''}` : '';
+    lines.push(`## CPU profile at N=${p.n}${what} (${p.file}): self time`, '');
     lines.push(markdownTable(['function', 'self %'], p.top.map((t) => [t.fn, t.selfPct])), '');
   }
   const notes = r.flatMap((x) => x.notes.map((s) => `- N=${x.n}: ${s}`));

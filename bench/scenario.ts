@@ -26,6 +26,7 @@ import { startIcecast, startMultiudpsink, type PeerProcess } from './peers.js';
 import { LatencyHistogram, type Summary } from './percentiles.js';
 import { cpuShare, sampleUsage, type UsageSample } from './process-usage.js';
 import { BenchApi, freeTcpPort, mapLimit, startServerChild } from './server-child.js';
+import type { ProfileRange } from './cpu-profile.js';
 
 export const PROGRAMME_HZ = 440;
 export const ALERT_HZ = 1000;
@@ -73,10 +74,14 @@ export interface RunResult {
   clockSkewMs: number;
   peers: PeerResult[];
   notes: string[];
+  /** Monotonic µs of the steady-state window and of the alert (call → end of watch), for CPU profiles. */
+  phases?: { window: ProfileRange; alert: ProfileRange };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const realNow = () => performance.timeOrigin + performance.now();
+/** Monotonic µs, the clock of V8 CPU profiles (in every process of the machine). */
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 
 function usageOf(pids: number[]): UsageSample {
   const s = pids.map(sampleUsage);
@@ -131,6 +136,7 @@ export async function runScenario(n: number, o: BenchOptions, log: (line: string
     await sleep(o.warmupS * 1000);
 
     for (const h of loads) h.send({ type: 'window' });
+    const windowFromUs = monoUs();
     const u0 = sampleUsage(server.pid);
     // RSS at N: the lowest sample of the window, like the idle one (GC sawtooth).
     let rssAtN = Number.POSITIVE_INFINITY;
@@ -139,6 +145,7 @@ export async function runScenario(n: number, o: BenchOptions, log: (line: string
       rssAtN = Math.min(rssAtN, sampleUsage(server.pid).rssBytes);
     }
     const u1 = sampleUsage(server.pid);
+    const windowToUs = monoUs();
 
     const collect = async (): Promise<AgentsReport[]> => {
       const out: AgentsReport[] = [];
@@ -157,10 +164,12 @@ export async function runScenario(n: number, o: BenchOptions, log: (line: string
     for (const h of loads) h.send({ type: 'arm-alert' });
     await sleep(200);
     const targeted = villages.slice(0, Math.ceil(o.zones / 2));
+    const callUs = monoUs();
     const callMs = realNow();
     const alert = await api.play(targeted, ALERT_HZ, 'emergency', 'bench alert', ALERT_WATCH_MS + 2000);
     const responseMs = realNow();
     await sleep(ALERT_WATCH_MS);
+    const alertToUs = monoUs();
     const afterAlert = await collect();
     await api.stop(alert).catch(() => {});
     await api.stop(programme).catch(() => {});
@@ -213,6 +222,7 @@ export async function runScenario(n: number, o: BenchOptions, log: (line: string
       clockSkewMs: skew,
       peers: [],
       notes,
+      phases: { window: { fromUs: windowFromUs, toUs: windowToUs }, alert: { fromUs: callUs, toUs: alertToUs } },
     };
     log(`  N=${n}: delivery p99 ${result.delivery.p99.toFixed(2)} ms, preemption all ${result.preemption.allArrivedMs.toFixed(1)} ms, sync max ${result.sync.spread.max.toFixed(3)} ms, server CPU ${(serverShare * 100).toFixed(1)} %`);
     return result;

@@ -86,7 +86,12 @@ export async function startServerChild(kind: 'real' | 'standin', opts: { cpuProf
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   let dead = false;
-  void exited.then(() => (dead = true));
+  let stopping = false;
+  void exited.then((code) => {
+    dead = true;
+    // A server that dies mid-run says why (its last output), instead of a bare "fetch failed" later.
+    if (!stopping) console.error(`loa bench: server child ${child.pid} exited unexpectedly (code ${code}); its last output:\n${output}`);
+  });
   for (;;) {
     if (dead) throw new Error(`server child exited before it was ready:\n${output}`);
     if (Date.now() > deadline) {
@@ -106,9 +111,11 @@ export async function startServerChild(kind: 'real' | 'standin', opts: { cpuProf
     baseUrl,
     controlUrl: `ws://127.0.0.1:${port}${CONTROL_PATH}`,
     stop: async () => {
+      stopping = true;
       if (!dead) {
         child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        // A profiled server writes its main thread's profile only when it exits by itself.
+        const t = setTimeout(() => child.kill('SIGKILL'), opts.cpuProfDir ? 120_000 : 15_000);
         await exited;
         clearTimeout(t);
       }

@@ -178,7 +178,11 @@ export function realTimeSource(spinMarginMs = SPIN_MARGIN_MS): TimeSource {
       };
       const wait = atMs - performance.now() - spinMarginMs;
       if (wait > 1) h.timeout = setTimeout(spin, wait);
-      else spin();
+      // Never synchronously, even when already due: a clock behind its frames re-arms from its
+      // tick, and a synchronous call ticked again at once, so an overloaded worker never got
+      // back to its event loop and a play command (an alert) waited until it caught up
+      // (bench N=1000 on a loaded machine: first alert frame due 3.5-7.2 s after the call).
+      else h.immediate = setImmediate(spin);
       return h;
     },
     clearTimer(handle) {

@@ -22,6 +22,7 @@ import type {
   ErrorEvent,
   PlayCommand,
   ProgrammeEndedEvent,
+  ProgrammeStartedEvent,
   ProgrammeZoneEvent,
   StatusEvent,
   StreamStatsEvent,
@@ -44,6 +45,7 @@ export interface EngineStartOptions {
 export interface EngineEvents {
   programme: [ProgrammeZoneEvent];
   programmeEnded: [ProgrammeEndedEvent];
+  programmeStarted: [ProgrammeStartedEvent];
   endpointAddress: [EndpointAddressEvent];
   endpointStats: [EndpointStatsEvent];
   streamStats: [StreamStatsEvent];
@@ -196,6 +198,9 @@ export class Engine extends EventEmitter<EngineEvents> {
         break;
       case 'programmeEnded':
         this.emit('programmeEnded', e);
+        break;
+      case 'programmeStarted':
+        this.emit('programmeStarted', e);
         break;
       case 'endpointAddress':
         this.emit('endpointAddress', e);

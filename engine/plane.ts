@@ -88,6 +88,8 @@ export class MediaPlane {
   private readonly sendPolicy: SendPolicy;
   private readonly statsEvery: number;
   rejectedCommands = 0;
+  /** Programmes played whose first frame has not run yet (programmeStarted still owed). */
+  private readonly unannounced = new Set<string>();
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -220,6 +222,7 @@ export class MediaPlane {
       if (err instanceof SourceSpecError) return this.reject({ code: 'bad-source', message: err.message, command: c.type, programmeId: c.programmeId });
       throw err;
     }
+    this.unannounced.add(c.programmeId);
     this.arbiter.add({
       id: c.programmeId,
       priority: c.priority,
@@ -419,6 +422,7 @@ export class MediaPlane {
   private onFrame(n: number): void {
     try {
       this.arbiter.step(n);
+      if (this.unannounced.size > 0) this.announceStarts(n);
       if (this.statsEvery > 0 && n % this.statsEvery === 0) {
         for (const byCodec of this.streams.values()) {
           for (const { stream } of byCodec.values()) {
@@ -430,6 +434,21 @@ export class MediaPlane {
       this.emit({ type: 'error', code: 'internal', message: `frame ${n}: ${(err as Error).stack ?? err}` });
     }
     this.reschedule();
+  }
+
+  /** programmeStarted for each programme that ran its first frame at n (after arbitration: states are n's). */
+  private announceStarts(n: number): void {
+    for (const id of this.unannounced) {
+      const p = this.arbiter.programmes.get(id);
+      if (!p) {
+        this.unannounced.delete(id); // refused, stopped or over before a frame: programmeEnded/error said so
+        continue;
+      }
+      if (p.state !== 'running') continue;
+      this.unannounced.delete(id);
+      const zones = [...p.zoneState].map(([zoneId, st]) => ({ zoneId, state: st === 'on-air' ? ('on-air' as const) : st === 'ended' ? ('ended' as const) : ('waiting' as const) }));
+      this.emit({ type: 'programmeStarted', programmeId: id, frame: n, atMs: this.clock.frameWallMs(n), zones });
+    }
   }
 
   /** Runs the clock only while something needs frames; sleeps until the next scheduled start otherwise. */

@@ -198,6 +198,20 @@ export interface ProgrammeEndedEvent {
   atMs: number;
 }
 
+/**
+ * Once per programme, on the first frame that runs it: where it went on air and where it
+ * waits behind a higher priority. Lets the API answer a play as soon as the programme has a
+ * frame, without asking for status.
+ */
+export interface ProgrammeStartedEvent {
+  type: 'programmeStarted';
+  programmeId: string;
+  /** The frame it started on, and that frame's wall-clock epoch ms. */
+  frame: number;
+  atMs: number;
+  zones: { zoneId: string; state: 'on-air' | 'waiting' | 'ended' }[];
+}
+
 export interface EndpointAddressEvent {
   type: 'endpointAddress';
   endpointId: string;
@@ -311,6 +325,7 @@ export type EngineEvent =
   | ReadyEvent
   | ProgrammeZoneEvent
   | ProgrammeEndedEvent
+  | ProgrammeStartedEvent
   | EndpointAddressEvent
   | EndpointStatsEvent
   | StreamStatsEvent

@@ -1,4 +1,4 @@
-// Manual playback and what is on air (contract: /work/notes/playback-api.md). Every target
+// Manual playback and what is on air (contract: the schemas below, served at /api/v1/openapi.json). Every target
 // zone is checked against the caller's grants (404 outside their subtree, 403 inside without
 // the right); emergency priority needs playback.emergency (authority, admin). Programmes are
 // registered in the ProgrammeCatalog and handed to the media engine; GET /on-air reads the
@@ -22,8 +22,6 @@ export interface PlaybackDeps extends ApiDeps {
 
 /** Endless tones and sirens stop by themselves after this long unless maxDurationMs says otherwise. */
 export const DEFAULT_GENERATOR_MAX_MS = 10 * 60_000;
-/** How long POST /playback waits to tell 'on-air' from 'waiting'. */
-const START_WAIT_MS = 1500;
 
 const PriorityNameSchema = Type.Union([
   Type.Literal('background'),
@@ -128,18 +126,25 @@ const programmeNotFound = (id: string) => new ApiError(404, 'not_found', 'not_fo
 const playbackRoutes: FastifyPluginAsyncTypebox<PlaybackDeps> = async (app, { database, config, broadcast }) => {
   const { db } = database;
 
-  /** Paths of these zones, for the ones that exist. */
-  async function zonePaths(ids: readonly string[]): Promise<Map<string, string>> {
-    if (ids.length === 0) return new Map();
-    const rows = await db.selectFrom('zones').select(['id', 'path']).where('id', 'in', [...ids]).execute();
-    return new Map(rows.map((r) => [r.id, r.path]));
+  /** Paths of these zones, for the ones that exist (from the auth cache's memory, not the database). */
+  async function zonePaths(auth: AuthContext, ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of ids) {
+      const z = await auth.zoneScope(id);
+      if (z) out.set(id, z.path);
+    }
+    return out;
   }
 
-  /** The right to start (or stop) a programme at this priority on these zones; throws 404/403. */
+  /**
+   * The right to start (or stop) a programme at this priority on these zones; throws 404/403.
+   * Answered from memory (server/auth/auth-cache.ts): no database round trip before an alert
+   * reaches the engine.
+   */
   async function requirePlayRights(auth: AuthContext, zoneIds: readonly string[], priority: number): Promise<void> {
     const emergency = priority >= PRIORITY.emergency;
     for (const id of zoneIds) {
-      const zone = await auth.requireZone('playback.push', id);
+      const zone = await auth.requireZoneScope('playback.push', id);
       if (emergency && !auth.can('playback.emergency', zone)) {
         throw new ApiError(403, 'forbidden', 'forbidden_priority', { priority, limit: PRIORITY.emergency });
       }
@@ -209,7 +214,7 @@ const playbackRoutes: FastifyPluginAsyncTypebox<PlaybackDeps> = async (app, { da
         by: auth.user.id,
         request: b.source,
       });
-      const outcome = await broadcast.waitForStart(info.programmeId, START_WAIT_MS);
+      const outcome = await broadcast.waitForStart(info.programmeId);
       if (outcome.state === 'failed') {
         request.log.warn({ programmeId: info.programmeId, code: outcome.code, reason: outcome.message }, 'programme did not start');
         throw new ApiError(422, 'playback_failed', 'playback_failed', { detail: outcome.message });
@@ -224,7 +229,7 @@ const playbackRoutes: FastifyPluginAsyncTypebox<PlaybackDeps> = async (app, { da
     async (request) => {
       const auth = request.auth;
       const active = broadcast.activeProgrammes().map((p) => ({ p, onAirZones: broadcast.onAir.zonesOf(p.programmeId) }));
-      const paths = await zonePaths([...new Set(active.flatMap(({ p, onAirZones }) => [...p.zoneIds, ...onAirZones]))]);
+      const paths = await zonePaths(auth, [...new Set(active.flatMap(({ p, onAirZones }) => [...p.zoneIds, ...onAirZones]))]);
       const readable = (z: string) => paths.has(z) && auth.can('read', paths.get(z)!);
       const items = [];
       for (const { p, onAirZones } of active.sort((a, b) => a.p.requestedAtMs - b.p.requestedAtMs)) {
@@ -249,7 +254,7 @@ const playbackRoutes: FastifyPluginAsyncTypebox<PlaybackDeps> = async (app, { da
       const auth = request.auth;
       const p = broadcast.catalog.get(request.params.id);
       if (!p || p.endedAtMs !== undefined) throw programmeNotFound(request.params.id);
-      const paths = await zonePaths(p.zoneIds);
+      const paths = await zonePaths(auth, p.zoneIds);
       if (!p.zoneIds.some((z) => paths.has(z) && auth.can('read', paths.get(z)!))) throw programmeNotFound(p.programmeId);
       // Stopping takes the same rights as starting, on every zone it covers.
       await requirePlayRights(auth, p.zoneIds.filter((z) => paths.has(z)), p.priority);

@@ -12,12 +12,18 @@ export interface AuthUser {
   displayName: string;
 }
 
+/** Where a zone lies (id and path), answered from memory when possible (auth-cache.ts). */
+export interface ZoneLookup {
+  zone(id: string): Promise<Pick<Zone, 'id' | 'path'> | undefined>;
+}
+
 export class AuthContext {
   constructor(
     readonly user: AuthUser,
     readonly grants: readonly Grant[],
     readonly tokenId: string,
     private readonly db: Kysely<DB>,
+    private readonly zones: ZoneLookup = { zone: (id) => findZone(db, id) },
   ) {}
 
   /** `action` allowed at a zone (given by its row or path); null = the top of the tree. */
@@ -56,6 +62,22 @@ export class AuthContext {
    */
   async requireZone(action: Action, zoneId: string): Promise<Zone> {
     const zone = await findZone(this.db, zoneId);
+    if (!zone || !this.can('read', zone)) throw notFound('zone', zoneId);
+    this.require(action, zone);
+    return zone;
+  }
+
+  /** A zone's id and path, from memory when possible; undefined when it does not exist. */
+  zoneScope(zoneId: string): Promise<Pick<Zone, 'id' | 'path'> | undefined> {
+    return this.zones.zone(zoneId);
+  }
+
+  /**
+   * requireZone() for the play path: only the zone's id and path, from memory (no database
+   * round trip unless the zone is unknown there). Same answers: 404 unreadable, 403 not allowed.
+   */
+  async requireZoneScope(action: Action, zoneId: string): Promise<Pick<Zone, 'id' | 'path'>> {
+    const zone = await this.zones.zone(zoneId);
     if (!zone || !this.can('read', zone)) throw notFound('zone', zoneId);
     this.require(action, zone);
     return zone;

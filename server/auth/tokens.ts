@@ -7,7 +7,7 @@ import { newId } from '../ids.js';
 
 export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 /** last_used_at is refreshed at most this often, so that reads do not each cost a write. */
-const TOUCH_INTERVAL_MS = 60_000;
+export const TOUCH_INTERVAL_MS = 60_000;
 
 export function newBearerToken(): string {
   return randomBytes(32).toString('base64url');

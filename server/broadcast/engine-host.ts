@@ -28,7 +28,7 @@ import type { CodecName } from '../../codecs/codec.js';
 import { isCodecName } from '../../codecs/registry.js';
 import { Engine } from '../../engine/engine.js';
 import type { MulticastOptions } from '../../engine/plane.js';
-import type { ErrorEvent, ProgrammeEndedEvent, ProgrammeZoneEvent, SourceSpec, StatusEvent } from '../../engine/protocol.js';
+import type { ErrorEvent, ProgrammeEndedEvent, ProgrammeStartedEvent, ProgrammeZoneEvent, SourceSpec, StatusEvent } from '../../engine/protocol.js';
 import { CONTROL_CLOSE, type ControlServerSession, type EndpointSessionInfo } from '../../protocols/control/server-session.js';
 import type { Database, Endpoint } from '../db/types.js';
 import type { Logger } from '../logger.js';
@@ -71,6 +71,8 @@ export interface BroadcastHostOptions {
   statsWriteIntervalMs?: number;
   /** Default 30 s. */
   engineStartTimeoutMs?: number;
+  /** waitForStart's bound for a source slow to prepare (default 1.5 s); a ready source answers on its first frame. */
+  startWaitMs?: number;
 }
 
 /** A programme as the catalog holds it, plus how it was asked for through the API. */
@@ -270,23 +272,32 @@ export class BroadcastHost implements BroadcastHooks {
   }
 
   /**
-   * Resolves once the engine says how a just-played programme started: 'on-air' in some zone,
-   * 'waiting' (it runs but a higher priority holds every zone, or it is still preparing when
-   * `timeoutMs` runs out), or 'failed' (refused, or ended before airing).
+   * Resolves once the engine says how a just-played programme started, from the engine's own
+   * events: 'on-air' in some zone or 'waiting' (a higher priority holds every zone) from its
+   * `programmeStarted` event, sent on the first frame that runs it; 'failed' when the engine
+   * refused it, it ended before that frame, or the engine died. No status polling (it queued
+   * behind frames and endpoint traffic: up to the old 1.5 s timeout at N = 1000).
+   * `timeoutMs` only bounds a source that is slow to prepare (a file's prefetch): then
+   * 'waiting', and the programme still starts when ready.
    */
-  waitForStart(programmeId: string, timeoutMs = 1500): Promise<StartOutcome> {
+  waitForStart(programmeId: string, timeoutMs = this.opts.startWaitMs ?? 1500): Promise<StartOutcome> {
     return new Promise((resolve) => {
       let done = false;
       const finish = (o: StartOutcome) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        clearInterval(probe);
+        this.engine.off('programmeStarted', onStarted);
         this.engine.off('programme', onZone);
         this.engine.off('engineError', onError);
         this.engine.off('programmeEnded', onEnded);
+        this.engine.off('exit', onExit);
         resolve(o);
       };
+      const onStarted = (e: ProgrammeStartedEvent) => {
+        if (e.programmeId === programmeId) finish({ state: e.zones.some((z) => z.state === 'on-air') ? 'on-air' : 'waiting' });
+      };
+      // Kept for a programme that starts and ends on one frame (no programmeStarted then).
       const onZone = (e: ProgrammeZoneEvent) => {
         if (e.programmeId === programmeId && (e.state === 'on-air' || e.state === 'resumed')) finish({ state: 'on-air' });
       };
@@ -296,21 +307,15 @@ export class BroadcastHost implements BroadcastHooks {
       const onEnded = (e: ProgrammeEndedEvent) => {
         if (e.programmeId === programmeId) finish({ state: 'failed', code: 'ended', message: `${e.reason}${e.message ? `: ${e.message}` : ''}` });
       };
+      const onExit = () => finish({ state: 'failed', code: 'internal', message: 'media engine is not running' });
+      this.engine.on('programmeStarted', onStarted);
       this.engine.on('programme', onZone);
       this.engine.on('engineError', onError);
       this.engine.on('programmeEnded', onEnded);
-      if (this.onAir.zonesOf(programmeId).length) finish({ state: 'on-air' });
-      // A running programme that no zone lets on air sends no event: ask once it had a frame or two.
-      const probe = setInterval(() => {
-        this.engine.status().then(
-          (s) => {
-            const p = s.programmes.find((x) => x.programmeId === programmeId);
-            if (p?.state === 'running') finish({ state: p.zones.some((z) => z.state === 'on-air') ? 'on-air' : 'waiting' });
-          },
-          () => finish({ state: 'failed', code: 'internal', message: 'media engine is not running' }),
-        );
-      }, 100);
+      this.engine.on('exit', onExit);
       const timer = setTimeout(() => finish({ state: 'waiting' }), timeoutMs);
+      if (this.onAir.zonesOf(programmeId).length) finish({ state: 'on-air' });
+      else if (this.engineExited) onExit();
     });
   }
 

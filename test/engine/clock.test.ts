@@ -79,3 +79,30 @@ t.test('real time: frames arrive near their due time (informational jitter)', as
   t.ok(late[0] >= 0, 'never early');
   t.comment(`lateness over 50 frames: median ${late[25].toFixed(3)} ms, p90 ${late[45].toFixed(3)} ms, max ${late[49].toFixed(3)} ms`);
 });
+
+t.test('real time: a clock behind its frames lets the event loop in between ticks (a command is not starved)', async (t) => {
+  const time = realTimeSource();
+  const fired: string[] = [];
+  time.setTimer(time.now() - 5, () => fired.push('due timer'));
+  t.same(fired, [], 'an already-due timer does not run inside setTimer');
+  // A frame that takes 30 ms of work (longer than a frame): the clock stays behind.
+  let messageAt = -1;
+  let frames = 0;
+  await new Promise<void>((resolve) => {
+    const clock = new FrameClock(time, () => {
+      frames++;
+      const until = performance.now() + 30;
+      while (performance.now() < until) {
+        /* overloaded frame */
+      }
+      if (frames === 2) setImmediate(() => (messageAt = frames)); // what a worker message would need
+      if (frames === 8) {
+        clock.stop();
+        resolve();
+      }
+    }, { maxCatchUpFrames: 10 });
+    clock.start();
+  });
+  t.same(fired, ['due timer']);
+  t.ok(messageAt > 0 && messageAt < 8, `the event loop ran while the clock was behind (after frame ${messageAt})`);
+});

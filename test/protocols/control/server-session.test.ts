@@ -196,6 +196,29 @@ t.test('missed pongs mark the endpoint offline and close the socket', async (t) 
   t.ok(h.sessions[0].lastPingRttMs >= 0);
 });
 
+t.test('an agent heard from (time-sync) is not pinged, and is still dropped once it falls silent', async (t) => {
+  const h = await startServer(t, { heartbeatIntervalMs: 100, missedPongsLimit: 2 });
+  const c = await client(t, h.url);
+  c.send(hello('right'));
+  await c.next('welcome');
+  // Time-syncs more often than the heartbeat: alive without answering anything.
+  let id = 0;
+  const syncing = setInterval(() => c.send({ type: 'time-sync', id: ++id, t0: 1 }), 30);
+  t.teardown(() => clearInterval(syncing));
+  await until(() => h.sessions[0].pingsSkipped >= 4);
+  t.equal(c.messages.filter((m) => m.type === 'ping').length, 0, 'no ping while it keeps talking');
+  t.equal(h.sessions[0].state, 'online');
+  clearInterval(syncing);
+  await c.next('ping');
+  const [code] = await c.closed;
+  t.equal(code, CONTROL_CLOSE.heartbeatTimeout, 'silent and not answering: dropped as before');
+  t.equal(h.offline[0][1], 'heartbeat-timeout');
+});
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 10));
+}
+
 t.test('no hello in time closes the connection', async (t) => {
   const h = await startServer(t, { helloTimeoutMs: 100 });
   const c = await client(t, h.url);
