@@ -5,6 +5,8 @@
  * seeded generator in a fixed order per datagram, so a seed reproduces the
  * same losses, duplicates and delays. Datagrams coming back from the target
  * are returned to the last sender unimpaired (so RTCP receiver reports flow).
+ * Test and bench tooling, not part of the server (bench/impair-proxy.ts and
+ * the tests use it).
  */
 import dgram from 'node:dgram';
 

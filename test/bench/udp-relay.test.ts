@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import dgram from 'node:dgram';
-import { UdpRelay, decide, seededRandom, type Impairment } from '../../../protocols/rtp/udp-relay.js';
+import { UdpRelay, decide, seededRandom, type Impairment } from '../../bench/udp-relay.js';
 
 interface Received {
   index: number;
