@@ -29,6 +29,13 @@ export interface UdpRelayOptions extends Partial<Impairment> {
   listenPort?: number;
   /** Seed of the decisions; default a random one. */
   seed?: number;
+  /**
+   * Starts a datagram's delay; default setTimeout. A test passes a wrapper to see when and
+   * for how long each copy was held (its own clock, not the sender's).
+   */
+  setTimer?: (fn: () => void, delayMs: number) => unknown;
+  /** Cancels what setTimer returned; default clearTimeout. */
+  clearTimer?: (handle: unknown) => void;
 }
 
 export interface UdpRelayCounters {
@@ -69,7 +76,7 @@ export function decide(random: () => number, imp: Impairment): RelayDecision {
 }
 
 export class UdpRelay {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<unknown>();
   private readonly random: () => number;
   private imp: Impairment;
   private lastSender: { address: string; port: number } | undefined;
@@ -81,6 +88,8 @@ export class UdpRelay {
     private readonly target: { address: string; port: number },
     imp: Impairment,
     seed: number,
+    private readonly setTimer: (fn: () => void, delayMs: number) => unknown,
+    private readonly clearTimer: (handle: unknown) => void,
   ) {
     this.imp = imp;
     this.random = seededRandom(seed);
@@ -102,7 +111,9 @@ export class UdpRelay {
       socket.once('error', reject);
       socket.bind(opts.listenPort ?? 0, opts.listenAddress ?? '127.0.0.1', () => {
         socket.off('error', reject);
-        resolve(new UdpRelay(socket, opts.target, imp, seed));
+        const setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+        const clearTimer = opts.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
+        resolve(new UdpRelay(socket, opts.target, imp, seed, setTimer, clearTimer));
       });
     });
   }
@@ -125,7 +136,7 @@ export class UdpRelay {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) this.clearTimer(t);
     this.timers.clear();
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
@@ -151,7 +162,7 @@ export class UdpRelay {
   }
 
   private later(msg: Buffer, delayMs: number): void {
-    const timer = setTimeout(() => {
+    const timer = this.setTimer(() => {
       this.timers.delete(timer);
       if (this.closed) return;
       this.c.forwarded++;
