@@ -40,6 +40,11 @@ const CLOCK_SETTLED_MS = 50;
 const EDGE_MS = 150;
 const FILE_SECONDS = 3.5;
 
+// Fifty agents in five processes: minutes on a loaded 2-core machine (over 300 s at a load of
+// 25-30 beside stress-ng), most of it starting processes and creating endpoints. A bound for a
+// hung run, not a speed check.
+t.setTimeout(900_000);
+
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/agent-host.ts', import.meta.url));
 t.test('50 agents in 5 processes hear the tone, the file, and the siren only where it was sent', async (t) => {
