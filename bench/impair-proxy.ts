@@ -1,6 +1,6 @@
 /**
  * An impairment proxy between one agent and the server's media port, for
- * `--impair`. protocols/rtp/udp-relay.ts impairs the direction towards its
+ * `--impair`. bench/udp-relay.ts (UdpRelay) impairs the direction towards its
  * target and needs the far side to speak first; here the agent speaks first
  * (its keepalive teaches the server where to send) and it is the other
  * direction, server → agent, that must suffer. So the proxy forwards the
@@ -10,7 +10,7 @@
  * impairment model, the direction a downlink needs.
  */
 import dgram from 'node:dgram';
-import { decide, seededRandom, type Impairment } from '../protocols/rtp/udp-relay.js';
+import { decide, seededRandom, type Impairment } from './udp-relay.js';
 
 export class ImpairProxy {
   private readonly random: () => number;

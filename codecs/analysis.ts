@@ -35,6 +35,20 @@ export function goertzelPower(samples: Samples, sampleRate: number, freqHz: numb
   return (2 * (re * re + im * im)) / (wsum * wsum);
 }
 
+/** The frequency among `candidatesHz` with the most goertzelPower in `samples` (the first on a tie). */
+export function strongestTone(samples: Samples, sampleRate: number, candidatesHz: readonly number[], window: 'hann' | 'none' = 'hann'): number {
+  let best = candidatesHz[0];
+  let bestPower = -1;
+  for (const f of candidatesHz) {
+    const p = goertzelPower(samples, sampleRate, f, window);
+    if (p > bestPower) {
+      bestPower = p;
+      best = f;
+    }
+  }
+  return best;
+}
+
 /** goertzelPower in dB relative to a full-scale sine (a full-scale tone is 0 dB). */
 export function toneLevelDb(samples: Samples, sampleRate: number, freqHz: number): number {
   return 10 * Math.log10(goertzelPower(samples, sampleRate, freqHz) / FULL_SCALE_SINE_POWER);

@@ -5,4 +5,3 @@ export * from './ntp.js';
 export * from './rtcp.js';
 export * from './jitter-buffer.js';
 export * from './sdp.js';
-export * from './udp-relay.js';

@@ -18,7 +18,6 @@ import { newId } from '../../server/ids.js';
 import { startUiServer } from './ui-server.js';
 
 const ADMIN_PASSWORD = 'mat-khau-admin-1';
-const SCREENSHOT = '/tmp/loa-ui.png';
 
 const server = await startUiServer(t);
 const { db } = server.database;
@@ -34,8 +33,9 @@ await db
 const province = await db.selectFrom('zones').selectAll().where('parent_id', 'is', null).executeTakeFirstOrThrow();
 const commune = await db.selectFrom('zones').selectAll().where('name', '=', 'Xã Hải An').executeTakeFirstOrThrow();
 
+// Per run (parallel runs must not share files); kept with its screenshots when LOA_KEEP_UI is set.
 const work = mkdtempSync(path.join(os.tmpdir(), 'loa-ui-test-'));
-t.teardown(() => rmSync(work, { recursive: true, force: true }));
+t.teardown(() => (process.env.LOA_KEEP_UI ? console.error(`kept ${work} (screenshots)`) : rmSync(work, { recursive: true, force: true })));
 const wav = path.join(work, 'ban-tin-sang.wav');
 execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3:sample_rate=48000', '-ac', '1', '-c:a', 'pcm_s16le', wav]);
 const notAudio = path.join(work, 'ghi-chu.wav');
@@ -116,7 +116,7 @@ t.test('logs in and shows the zone tree in Vietnamese', async (t) => {
   t.equal((await villageRow.locator('.kind').textContent())?.trim(), 'Thôn');
   const expectedVillageCount = demoEndpoints.length > 0 ? await subtreeCount(villageRow) : '';
   t.ok(expectedVillageCount !== undefined);
-  await page.screenshot({ path: SCREENSHOT, fullPage: false });
+  await page.screenshot({ path: path.join(work, 'loa-ui.png'), fullPage: false });
 });
 
 /** Online/total shown on a row, checked against the database. */
@@ -269,6 +269,6 @@ t.test('an operator of one commune sees only its subtree and no admin pages', as
   await page.getByRole('button', { name: 'Start' }).waitFor();
   const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
   t.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow} px)`);
-  await page.screenshot({ path: '/tmp/loa-ui-phone.png', fullPage: true });
+  await page.screenshot({ path: path.join(work, 'loa-ui-phone.png'), fullPage: true });
   t.same(pageErrors, [], 'no script error on any page');
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { ImpairProxy } from '../../bench/impair-proxy.js';
-import { decide, seededRandom } from '../../protocols/rtp/udp-relay.js';
+import { decide, seededRandom } from '../../bench/udp-relay.js';
 
 async function udp(): Promise<dgram.Socket> {
   const s = dgram.createSocket('udp4');

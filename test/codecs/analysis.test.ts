@@ -1,5 +1,5 @@
 import t from 'tap';
-import { detectClicks, dominantFrequency, goertzelPower, normalizedCrossCorrelation, snrDb, toneLevelDb } from '../../codecs/analysis.js';
+import { detectClicks, dominantFrequency, goertzelPower, normalizedCrossCorrelation, snrDb, strongestTone, toneLevelDb } from '../../codecs/analysis.js';
 
 function noise(n: number, seed: number, amp: number): Float64Array {
   const out = new Float64Array(n);
@@ -21,6 +21,17 @@ t.test('goertzel: the power of a tone and nothing at other frequencies', async (
   t.ok(goertzelPower(x, 48000, 1500) < 5e7 * 1e-6, '−60 dB half a kHz away');
   t.ok(Math.abs(goertzelPower(x, 48000, 1000, 'none') / 5e7 - 1) < 0.01, 'rectangular window agrees for whole cycles');
   t.ok(Math.abs(toneLevelDb(tone(4800, 48000, 1000, 32767), 48000, 1000)) < 0.05, 'full-scale sine is 0 dB');
+});
+
+t.test('strongest tone among candidates', async (t) => {
+  // A 20 ms frame of 1500 Hz under a quieter 500 Hz, with noise: the louder one wins either way.
+  const x = tone(960, 48000, 1500, 8000);
+  const low = tone(960, 48000, 500, 3000);
+  const n = noise(960, 11, 1000);
+  for (let i = 0; i < x.length; i++) x[i] += low[i] + n[i];
+  t.equal(strongestTone(x, 48000, [500, 1000, 1500, 2000], 'none'), 1500);
+  t.equal(strongestTone(x, 48000, [500, 1000, 2000]), 500, 'the strongest of the candidates, even when none is the tone');
+  t.equal(strongestTone(new Int16Array(960), 48000, [700, 900]), 700, 'silence: the first candidate');
 });
 
 t.test('dominant frequency with noise, off-bin', async (t) => {

@@ -1,4 +1,5 @@
 /** Shared test scaffolding: an in-process MediaPlane on simulated time, with zone taps. */
+import { strongestTone } from '../../codecs/analysis.js';
 import { FRAME_SAMPLES, type Frame } from '../../codecs/pcm.js';
 import { writeWavHeader } from '../../codecs/wav.js';
 import { SimulatedTime } from '../../engine/clock.js';
@@ -82,32 +83,12 @@ export function maxStep(a: Int16Array): number {
   return m;
 }
 
-/** Goertzel power of `freq` in `x` at 48 kHz (or `rate`). */
-export function goertzel(x: ArrayLike<number>, freq: number, rate = 48000): number {
-  const w = (2 * Math.PI * freq) / rate;
-  const c = 2 * Math.cos(w);
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < x.length; i++) {
-    const s0 = x[i] + c * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return s1 * s1 + s2 * s2 - c * s1 * s2;
-}
-
-/** The frequency among `candidates` with the most energy. */
+/**
+ * The frequency among `candidates` with the most energy (codecs/analysis.ts; unwindowed: a
+ * 20 ms frame holds whole periods of every candidate).
+ */
 export function dominant(x: ArrayLike<number>, candidates: number[], rate = 48000): number {
-  let best = candidates[0];
-  let bestP = -1;
-  for (const f of candidates) {
-    const p = goertzel(x, f, rate);
-    if (p > bestP) {
-      bestP = p;
-      best = f;
-    }
-  }
-  return best;
+  return strongestTone(x, rate, candidates, 'none');
 }
 
 /** A 48 kHz (or `rate`) mono 16-bit WAV file's bytes. */

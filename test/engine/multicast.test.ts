@@ -1,18 +1,10 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { canCreateNamespace, multicastNamespace } from '../helpers/netns.js';
 
-const root = process.getuid?.() === 0;
-const hasIp = spawnSync('ip', ['-V']).status === 0;
-
-t.test('multicast: one group per zone, sent from the configured interface, inside a private netns', { skip: !root || !hasIp ? 'needs root and iproute2 to create a network namespace (multicast is never sent from the root namespace)' : false }, (t) => {
-  const ns = `loa-eng-${process.pid}`;
-  const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'pipe' });
-  ip('netns', 'add', ns);
-  t.teardown(() => ip('netns', 'del', ns));
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  ip('-n', ns, 'link', 'set', 'lo', 'multicast', 'on');
-  ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo');
+t.test('multicast: one group per zone, sent from the configured interface, inside a private netns', { skip: !canCreateNamespace ? 'needs root and iproute2 to create a network namespace (multicast is never sent from the root namespace)' : false }, (t) => {
+  const ns = multicastNamespace(t, 'loa-eng');
   const child = fileURLToPath(new URL('./fixtures/multicast-child.ts', import.meta.url));
   const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', child], { encoding: 'utf8', timeout: 60_000, cwd: fileURLToPath(new URL('../..', import.meta.url)) });
   t.equal(r.status, 0, r.stderr);
@@ -25,14 +17,8 @@ t.test('multicast: one group per zone, sent from the configured interface, insid
   t.end();
 });
 
-t.test('multicast TTL per zone: each group is sent with its own TTL (tcpdump reads it)', { skip: !root || !hasIp || spawnSync('tcpdump', ['--version']).status !== 0 ? 'needs root, iproute2 and tcpdump' : false }, async (t) => {
-  const ns = `loa-ttl-${process.pid}`;
-  const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'pipe' });
-  ip('netns', 'add', ns);
-  t.teardown(() => ip('netns', 'del', ns));
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  ip('-n', ns, 'link', 'set', 'lo', 'multicast', 'on');
-  ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo');
+t.test('multicast TTL per zone: each group is sent with its own TTL (tcpdump reads it)', { skip: !canCreateNamespace || spawnSync('tcpdump', ['--version']).status !== 0 ? 'needs root, iproute2 and tcpdump' : false }, async (t) => {
+  const ns = multicastNamespace(t, 'loa-ttl');
   const dump = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-nvl', '-i', 'lo', '-c', '40', 'udp and dst net 239.255.42.0/24'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   dump.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));

@@ -111,3 +111,24 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Polls `count` every 20 ms until it reaches `target`. Fails with `what` only when the count
+ * has not grown for `stallMs`: on a loaded machine fifty agents take long to start and
+ * connect, but while they keep coming nothing is wrong; a broken path stops the count.
+ */
+export async function untilAll(count: () => number | Promise<number>, target: number, what: string, stallMs = 30_000): Promise<void> {
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const n = await count();
+    if (n >= target) return;
+    if (n > last) {
+      last = n;
+      since = Date.now();
+    } else if (Date.now() - since > stallMs) {
+      throw new Error(`timed out waiting for ${what}: ${n} of ${target}, none more in ${stallMs / 1000} s`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -7,17 +7,16 @@
  * the tone. Needs root for `ip netns`; without it the test fails with the
  * reason, unless LOA_ALLOW_NO_NETNS=1 asks to skip it.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import t from 'tap';
+import { canCreateNamespace, multicastNamespace } from '../helpers/netns.js';
 import { readMono } from './tools/audio.js';
 import { assertSteadyTone } from './tools/tone-checks.js';
 import { tempDir } from './tools/temp.js';
 
-const root = process.getuid?.() === 0;
-const hasIp = spawnSync('ip', ['-V']).status === 0;
-const mayRun = root && hasIp;
+const mayRun = canCreateNamespace;
 const whyNot = 'creating a network namespace needs root and iproute2 (multicast is never sent from the root namespace)';
 const skip = !mayRun && process.env.LOA_ALLOW_NO_NETNS === '1' ? `${whyNot}; skipped because LOA_ALLOW_NO_NETNS=1` : false;
 
@@ -39,13 +38,7 @@ t.test('a zone multicast group is decoded by ffmpeg and GStreamer together', { s
     return;
   }
   const dir = tempDir(t, 'multicast');
-  const ns = `loa-interop-${process.pid}`;
-  const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'pipe' });
-  ip('netns', 'add', ns);
-  t.teardown(() => ip('netns', 'del', ns));
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  ip('-n', ns, 'link', 'set', 'lo', 'multicast', 'on');
-  ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo');
+  const ns = multicastNamespace(t, 'loa-interop');
 
   const childFile = fileURLToPath(new URL('./fixtures/multicast-zone-child.ts', import.meta.url));
   // Own process group: if the child has to be killed, its ffmpeg and gst-launch go with it.

@@ -1,7 +1,7 @@
 /**
  * Real RTP receivers for interop tests: ffmpeg reading an SDP file and
- * gst-launch-1.0 with udpsrc, each decoding to a WAV file (recipes in
- * /work/shared/INTEROP.md). A Peer owns one child process: its output is
+ * gst-launch-1.0 with udpsrc, each decoding to a WAV file (the peers and how
+ * the tests drive them: docs/testing.md). A Peer owns one child process: its output is
  * kept for assertions and diagnostics, and stop() ends exactly that pid
  * (SIGINT first so the WAV is finalised, SIGKILL if it lingers).
  */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { JitterBuffer, type JitterBufferOptions, type PlayoutResult, type PushResult } from '../../../protocols/rtp/jitter-buffer.js';
-import { seededRandom } from '../../../protocols/rtp/udp-relay.js';
+import { seededRandom } from '../../../bench/udp-relay.js';
 
 // Sequence numbers start just below the 16-bit wrap, so every scenario crosses it.
 const FIRST = 65520;

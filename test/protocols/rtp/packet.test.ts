@@ -1,6 +1,6 @@
 import t from 'tap';
 import { RTP_HEADER_BYTES, RtpParseError, isRtcp, parseRtp, writeRtpHeader } from '../../../protocols/rtp/packet.js';
-import { seededRandom } from '../../../protocols/rtp/udp-relay.js';
+import { seededRandom } from '../../../bench/udp-relay.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -10,7 +10,7 @@ import {
   type ReportBlock,
 } from '../../../protocols/rtp/rtcp.js';
 import { isRtcp } from '../../../protocols/rtp/packet.js';
-import { seededRandom } from '../../../protocols/rtp/udp-relay.js';
+import { seededRandom } from '../../../bench/udp-relay.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

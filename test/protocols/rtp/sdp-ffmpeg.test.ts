@@ -9,43 +9,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { goertzelPower } from '../../../codecs/analysis.js';
 import { ffmpegPath } from '../../../codecs/ffmpeg.js';
 import { encodeMulaw } from '../../../codecs/g711.js';
 import { codecInfo } from '../../../codecs/registry.js';
 import { readWav } from '../../../codecs/wav.js';
 import { RTP_HEADER_BYTES, writeRtpHeader } from '../../../protocols/rtp/packet.js';
 import { buildStreamSdp } from '../../../protocols/rtp/sdp.js';
-
-/** An even port whose odd neighbour (RTCP) is free too. */
-async function freeRtpPort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + 2 * Math.floor(Math.random() * 20000);
-    const sockets = [dgram.createSocket('udp4'), dgram.createSocket('udp4')];
-    const ok = await Promise.all(
-      sockets.map((s, i) => new Promise<boolean>((resolve) => {
-        s.once('error', () => resolve(false));
-        s.bind(port + i, '127.0.0.1', () => resolve(true));
-      })),
-    );
-    await Promise.all(sockets.map((s) => new Promise<void>((r) => { try { s.close(() => r()); } catch { r(); } })));
-    if (ok.every(Boolean)) return port;
-  }
-  throw new Error('no free RTP port pair');
-}
-
-/** Power of one frequency in a signal (Goertzel). */
-function goertzel(x: Int16Array, rate: number, freq: number): number {
-  const w = (2 * Math.PI * freq) / rate;
-  const c = 2 * Math.cos(w);
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < x.length; i++) {
-    const s0 = x[i] + c * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - c * s1 * s2) / x.length;
-}
+import { freeRtpPort } from '../../interop/tools/ports.js';
 
 t.test('ffmpeg decodes our PCMU stream from our SDP', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'loa-rtp-sdp-'));
@@ -56,7 +27,7 @@ t.test('ffmpeg decodes our PCMU stream from our SDP', async (t) => {
   const wavFile = join(dir, 'out.wav');
   writeFileSync(sdpFile, buildStreamSdp({ sessionName: 'Loa test', originAddress: '127.0.0.1', connectionAddress: '127.0.0.1', port, codec, ptime: 20, ssrc: 0x1234abcd, cname: 'test@loa' }));
 
-  // Receiver first (INTEROP.md): it stops after 1.5 s of media.
+  // Receiver first (it must be listening before the first packet): it stops after 1.5 s of media.
   const ff = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp', '-i', sdpFile, '-t', '1.5', '-c:a', 'pcm_s16le', '-y', wavFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   ff.stderr.on('data', (d) => (stderr += d));
@@ -101,8 +72,10 @@ t.test('ffmpeg decodes our PCMU stream from our SDP', async (t) => {
   t.equal(wav.channels, 1);
   t.ok(wav.samples.length >= 8000, `${wav.samples.length} samples decoded`);
   const x = wav.samples.subarray(800, 8000); // skip the first 100 ms
-  const at1k = goertzel(x, 8000, 1000);
-  const elsewhere = Math.max(goertzel(x, 8000, 700), goertzel(x, 8000, 1300), goertzel(x, 8000, 500), goertzel(x, 8000, 2000));
+  // Unwindowed: 0.9 s holds whole periods of every frequency measured.
+  const power = (f: number) => goertzelPower(x, 8000, f, 'none');
+  const at1k = power(1000);
+  const elsewhere = Math.max(power(700), power(1300), power(500), power(2000));
   t.ok(at1k > 100 * elsewhere, `1 kHz dominates: ${at1k.toExponential(2)} vs ${elsewhere.toExponential(2)}`);
   // Frequency from zero crossings: 2 per period.
   let crossings = 0;

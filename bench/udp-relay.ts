@@ -5,8 +5,11 @@
  * seeded generator in a fixed order per datagram, so a seed reproduces the
  * same losses, duplicates and delays. Datagrams coming back from the target
  * are returned to the last sender unimpaired (so RTCP receiver reports flow).
+ * Test and bench tooling, not part of the server (bench/impair-proxy.ts and
+ * the tests use it).
  */
 import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 
 export interface Impairment {
   /** Base one-way delay. */
@@ -27,6 +30,10 @@ export interface UdpRelayOptions extends Partial<Impairment> {
   listenPort?: number;
   /** Seed of the decisions; default a random one. */
   seed?: number;
+  /** The relay's clock (ms); default performance.now. */
+  now?: () => number;
+  /** Told of every copy the relay starts holding, in the order it starts them (tests). */
+  onHold?: (hold: { delayMs: number; dueMs: number }) => void;
 }
 
 export interface UdpRelayCounters {
@@ -66,8 +73,20 @@ export function decide(random: () => number, imp: Impairment): RelayDecision {
   return [first];
 }
 
+/** A copy waiting in the relay until its due time (on the relay's clock). */
+interface HeldCopy {
+  dueMs: number;
+  msg: Buffer;
+}
+
 export class UdpRelay {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /**
+   * Copies in due order (a copy due together with another goes after it). One timer for the
+   * earliest: when the event loop wakes late, everything due leaves in due order — a timer
+   * per copy would not (Node drains all expired timers of one duration before the next).
+   */
+  private readonly held: HeldCopy[] = [];
+  private timer: NodeJS.Timeout | undefined;
   private readonly random: () => number;
   private imp: Impairment;
   private lastSender: { address: string; port: number } | undefined;
@@ -79,6 +98,8 @@ export class UdpRelay {
     private readonly target: { address: string; port: number },
     imp: Impairment,
     seed: number,
+    private readonly now: () => number,
+    private readonly onHold: UdpRelayOptions['onHold'],
   ) {
     this.imp = imp;
     this.random = seededRandom(seed);
@@ -100,7 +121,7 @@ export class UdpRelay {
       socket.once('error', reject);
       socket.bind(opts.listenPort ?? 0, opts.listenAddress ?? '127.0.0.1', () => {
         socket.off('error', reject);
-        resolve(new UdpRelay(socket, opts.target, imp, seed));
+        resolve(new UdpRelay(socket, opts.target, imp, seed, opts.now ?? (() => performance.now()), opts.onHold));
       });
     });
   }
@@ -123,8 +144,8 @@ export class UdpRelay {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    clearTimeout(this.timer);
+    this.held.length = 0;
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 
@@ -149,12 +170,37 @@ export class UdpRelay {
   }
 
   private later(msg: Buffer, delayMs: number): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (this.closed) return;
-      this.c.forwarded++;
-      this.socket.send(msg, this.target.port, this.target.address);
-    }, delayMs);
-    this.timers.add(timer);
+    const dueMs = this.now() + delayMs;
+    this.onHold?.({ delayMs, dueMs });
+    let lo = 0;
+    let hi = this.held.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.held[mid].dueMs <= dueMs) lo = mid + 1;
+      else hi = mid;
+    }
+    this.held.splice(lo, 0, { dueMs, msg });
+    if (lo === 0) this.arm();
   }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const first = this.held[0];
+    // Node timers have whole-ms granularity and may wake a little early: release() re-arms.
+    if (first) this.timer = setTimeout(this.release, Math.max(0, first.dueMs - this.now()));
+  }
+
+  private readonly release = (): void => {
+    this.timer = undefined;
+    if (this.closed) return;
+    const now = this.now();
+    let due = 0;
+    while (due < this.held.length && this.held[due].dueMs <= now) due++;
+    for (const copy of this.held.splice(0, due)) {
+      this.c.forwarded++;
+      this.socket.send(copy.msg, this.target.port, this.target.address);
+    }
+    this.arm();
+  };
 }
