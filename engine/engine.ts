@@ -6,6 +6,12 @@
  * EventEmitter events named after their `type` — except the protocol's
  * `error` events, emitted as 'engineError' (an unhandled 'error' event would
  * throw in the caller's process). Every event is also emitted as 'event'.
+ *
+ * Like mediasoup's Worker, a worker that ends without close() emits 'died';
+ * whoever supervises the engine calls restart(), which spawns a fresh worker
+ * on the same RTP port behind the same Engine object (listeners stay), and
+ * then puts back zones, endpoints and programmes (the worker keeps no state
+ * worth saving: server/broadcast/engine-supervision.ts).
  */
 import { EventEmitter } from 'node:events';
 import { extname } from 'node:path';
@@ -40,6 +46,8 @@ export interface EngineStartOptions {
   statsIntervalMs?: number;
   /** Rejects if the worker is not ready in time (default 30 s). */
   startTimeoutMs?: number;
+  /** Lets crashForTest() make the worker throw (tests of supervision only). */
+  testHooks?: boolean;
 }
 
 export interface EngineEvents {
@@ -53,6 +61,10 @@ export interface EngineEvents {
   event: [EngineEvent];
   /** The worker exited (after close(), or by a crash: then `code` != 0). */
   exit: [code: number];
+  /** The worker ended without close() (a crash): the media plane is gone until restart(). */
+  died: [error: Error];
+  /** restart() brought a fresh worker up (empty: no zones, endpoints or programmes). */
+  restarted: [];
 }
 
 export type PlayOptions = Omit<PlayCommand, 'type'>;
@@ -72,20 +84,103 @@ function spawnWorker(workerUrl: URL, workerData: WorkerOptions): Worker {
   return new Worker(boot, { eval: true, workerData, execArgv: ['--enable-source-maps'] });
 }
 
+interface SpawnedWorker {
+  worker: Worker;
+  rtpPort: number;
+  wallT0: number;
+}
+
+/** Spawns a worker and waits for its 'ready' (rejects on startFailed, exit or timeout). */
+function spawnReady(opts: EngineStartOptions): Promise<SpawnedWorker> {
+  const here = fileURLToPath(import.meta.url);
+  const workerUrl = new URL(`./worker${extname(here)}`, import.meta.url);
+  const workerData: WorkerOptions = {
+    rtpPort: opts.rtpPort,
+    rtpHost: opts.rtpHost,
+    multicast: opts.multicast,
+    statsIntervalMs: opts.statsIntervalMs,
+    ...(opts.testHooks && { testHooks: true }),
+  };
+  const worker = spawnWorker(workerUrl, workerData);
+  return new Promise<SpawnedWorker>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      void worker.terminate();
+      reject(new Error('engine worker did not start in time'));
+    }, opts.startTimeoutMs ?? 30_000);
+    const onMessage = (m: { type: string; rtpPort?: number; wallT0?: number; message?: string }): void => {
+      if (m.type === 'ready') {
+        cleanup();
+        resolve({ worker, rtpPort: m.rtpPort!, wallT0: m.wallT0! });
+      } else if (m.type === 'startFailed') {
+        cleanup();
+        void worker.terminate();
+        reject(new Error(`engine worker failed to start: ${m.message}`));
+      }
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const onExit = (code: number): void => {
+      cleanup();
+      reject(new Error(`engine worker exited with code ${code} before it was ready`));
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
 export class Engine extends EventEmitter<EngineEvents> {
   private nextRequest = 0;
   private readonly pendingStatus = new Map<string, { resolve: (s: StatusEvent) => void; reject: (e: Error) => void }>();
+  private worker!: Worker;
   private exited = false;
-  private exitPromise: Promise<number>;
+  private closed = false;
+  private exitPromise!: Promise<number>;
+  private lastError: Error | undefined;
+  private _rtpPort = 0;
+  private _wallT0 = 0;
+  /** Workers started (1 + restarts), for status and tests. */
+  generation = 0;
 
   private constructor(
-    private readonly worker: Worker,
-    /** The UDP port actually bound. */
-    readonly rtpPort: number,
-    /** Wall-clock epoch ms of the worker clock's frame 0. */
-    readonly wallT0: number,
+    spawned: SpawnedWorker,
+    private readonly startOptions: EngineStartOptions,
   ) {
     super();
+    this.adopt(spawned);
+  }
+
+  /** The UDP port actually bound (kept across restarts). */
+  get rtpPort(): number {
+    return this._rtpPort;
+  }
+
+  /** Wall-clock epoch ms of the current worker clock's frame 0. */
+  get wallT0(): number {
+    return this._wallT0;
+  }
+
+  /** False between a worker's death and the end of restart(). */
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  private adopt({ worker, rtpPort, wallT0 }: SpawnedWorker): void {
+    this.worker = worker;
+    this._rtpPort = rtpPort;
+    this._wallT0 = wallT0;
+    this.exited = false;
+    this.lastError = undefined;
+    this.generation++;
     worker.on('message', (m: EngineEvent) => this.dispatch(m));
     this.exitPromise = new Promise((resolve) => {
       worker.once('exit', (code) => {
@@ -93,54 +188,41 @@ export class Engine extends EventEmitter<EngineEvents> {
         for (const p of this.pendingStatus.values()) p.reject(new Error('engine exited'));
         this.pendingStatus.clear();
         this.emit('exit', code);
+        if (!this.closed) this.emit('died', this.lastError ?? new Error(`media worker exited with code ${code}`));
         resolve(code);
       });
     });
     worker.on('error', (err) => {
+      this.lastError = err;
       this.dispatch({ type: 'error', code: 'internal', message: `worker crashed: ${err.message}` });
     });
   }
 
   static async start(opts: EngineStartOptions): Promise<Engine> {
     if (opts.workerCount !== undefined && opts.workerCount !== 1) throw new RangeError('workerCount: only 1 is supported');
-    const here = fileURLToPath(import.meta.url);
-    const workerUrl = new URL(`./worker${extname(here)}`, import.meta.url);
-    const workerData: WorkerOptions = { rtpPort: opts.rtpPort, rtpHost: opts.rtpHost, multicast: opts.multicast, statsIntervalMs: opts.statsIntervalMs };
-    const worker = spawnWorker(workerUrl, workerData);
-    return new Promise<Engine>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        void worker.terminate();
-        reject(new Error('engine worker did not start in time'));
-      }, opts.startTimeoutMs ?? 30_000);
-      const onMessage = (m: { type: string; rtpPort?: number; wallT0?: number; message?: string }): void => {
-        if (m.type === 'ready') {
-          cleanup();
-          resolve(new Engine(worker, m.rtpPort!, m.wallT0!));
-        } else if (m.type === 'startFailed') {
-          cleanup();
-          void worker.terminate();
-          reject(new Error(`engine worker failed to start: ${m.message}`));
-        }
-      };
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(err);
-      };
-      const onExit = (code: number): void => {
-        cleanup();
-        reject(new Error(`engine worker exited with code ${code} before it was ready`));
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-    });
+    return new Engine(await spawnReady(opts), opts);
+  }
+
+  /**
+   * After 'died': spawns a fresh worker on the same RTP port (agents keep sending there).
+   * Resolves once it is ready and emits 'restarted'; rejects (the engine stays dead) if it
+   * cannot start. Nothing is restored here: the supervisor pushes zones, endpoints, programmes.
+   */
+  async restart(): Promise<void> {
+    if (this.closed) throw new Error('engine is closed');
+    if (!this.exited) throw new Error('engine is running');
+    const spawned = await spawnReady({ ...this.startOptions, rtpPort: this._rtpPort || this.startOptions.rtpPort });
+    if (this.closed) {
+      await spawned.worker.terminate();
+      throw new Error('engine is closed');
+    }
+    this.adopt(spawned);
+    this.emit('restarted');
+  }
+
+  /** Tests only (testHooks): makes the worker throw an uncaught error, as a bug would. */
+  crashForTest(): void {
+    this.send({ type: 'testCrash' });
   }
 
   setZones(zones: ZoneNode[]): void {
@@ -178,6 +260,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Stops the media plane, closes its sockets and ends the worker (terminated if it hangs). */
   async close(timeoutMs = 3000): Promise<void> {
+    this.closed = true;
     if (this.exited) return;
     this.send({ type: 'shutdown' });
     const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);

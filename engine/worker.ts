@@ -8,7 +8,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MediaPlane, type MediaPlaneOptions } from './plane.js';
 import type { EngineEvent } from './protocol.js';
 
-export type WorkerOptions = Omit<MediaPlaneOptions, 'emit' | 'time' | 'createEncoder'>;
+export type WorkerOptions = Omit<MediaPlaneOptions, 'emit' | 'time' | 'createEncoder'> & {
+  /** Accept `testCrash` (supervision tests): the worker then dies of an uncaught error. */
+  testHooks?: boolean;
+};
 
 const port = parentPort;
 if (!port) throw new Error('engine/worker must run in a worker thread');
@@ -25,7 +28,16 @@ try {
   throw err;
 }
 
+const testHooks = (workerData as WorkerOptions).testHooks === true;
+
 port.on('message', (msg: unknown) => {
+  if (testHooks && typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'testCrash') {
+    // An uncaught error, as a bug in the media plane would raise: the thread dies with it.
+    setImmediate(() => {
+      throw new Error('test crash of the media worker');
+    });
+    return;
+  }
   plane.handle(msg);
   if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'shutdown') {
     void plane.close().then(() => port.close());

@@ -1,6 +1,12 @@
-// Starting and stopping the server: config → database (migrated) → first admin → demo data →
-// HTTP app → listen; SIGINT/SIGTERM close the app, then the database (PGlite must be closed
-// to leave its files consistent).
+// Starting and stopping the server: config → data-dir lock → media worker spawned while the
+// database opens (migrated) → first admin → demo data → media engine (zones, endpoints) →
+// as-run log (closes what a crash interrupted) → programmes of the previous run and the
+// timetable back on air → HTTP app (imported only now: fastify and the routes are not needed
+// before air) → listen. SIGINT/SIGTERM close the app, then the database (PGlite must be
+// closed to leave its files consistent). Each stage's time since process start is logged
+// ('startup timings').
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type LoaConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
@@ -11,8 +17,8 @@ import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/types.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { createDemoData } from './demo-data.js';
-import { buildApp } from './app.js';
-import { BroadcastHost } from './broadcast/engine-host.js';
+import { BroadcastHost, startHostEngine } from './broadcast/engine-host.js';
+import { resumeDurableProgrammes } from './broadcast/programme-recovery.js';
 import { startTimetables, type TimetableRuntime } from './timetable/runtime.js';
 
 export interface StartOptions {
@@ -50,13 +56,31 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const lock = lockDataDir(config.dataDir);
   if (lock.tookOverFrom) logger.warn({ staleOwner: lock.tookOverFrom, lock: lock.file }, 'took over the data directory lock of a server that is gone');
   guardDatabaseRejections(logger);
+  const stages: Record<string, number> = {};
+  const stage = (name: string) => (stages[name] = Math.round(performance.now()));
+  stage('config');
+  // The media plane (a worker thread) needs no database: it starts while the database opens.
+  // The worker decodes with the configured ffmpeg (it reads FFMPEG_PATH, set from a config file too).
+  process.env.FFMPEG_PATH = config.ffmpegPath;
+  const multicastInterface = config.multicastInterface;
+  const hostOptions = {
+    logger,
+    rtpPort: config.rtpPort,
+    publicHost: config.publicHost,
+    ledgerDir: path.join(config.dataDir, 'programmes'),
+    ...(multicastInterface && { multicast: { interfaceAddress: multicastInterface } }),
+  };
+  const engine = startHostEngine(hostOptions);
+  engine.then(() => stage('engine'), () => {});
   let database: Database;
   try {
     database = await openDatabaseWhenReachable(config, logger, { attempts: config.dbStartAttempts, maxMs: config.dbRetryMaxMs });
   } catch (err) {
+    await engine.then((e) => e.close(), () => {});
     lock.release();
     throw err;
   }
+  stage('database');
   let app: FastifyInstance | undefined;
   let broadcast: BroadcastHost | undefined;
   let timetables: TimetableRuntime | undefined;
@@ -78,32 +102,35 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       if (demo) logger.info(demo, 'demo data created');
     }
 
-    // The media plane (a worker thread): closed in close() after the app, before the database.
-    // The worker decodes with the configured ffmpeg (it reads FFMPEG_PATH, set from a config file too).
-    process.env.FFMPEG_PATH = config.ffmpegPath;
-    const multicastInterface = config.multicastInterface;
-    broadcast = await BroadcastHost.start({
-      database,
-      logger,
-      rtpPort: config.rtpPort,
-      publicHost: config.publicHost,
-      ...(multicastInterface && { multicast: { interfaceAddress: multicastInterface } }),
-    });
+    stage('migrated');
 
-    // The as-run log and the timetable (which puts back on air what should be on air now).
-    timetables = await startTimetables({ config, database, logger, broadcast });
+    // The media plane: closed in close() after the app, before the database.
+    broadcast = await BroadcastHost.start({ ...hostOptions, database, engine });
+    stage('zones');
+
+    // The as-run log (first: it closes what a crash left open, then logs what resumes), the
+    // manual and emergency programmes of the previous run, and the timetable (which puts back
+    // on air what should be on air now).
+    const host = broadcast;
+    const db = database.db;
+    timetables = await startTimetables({ config, database, logger, broadcast, beforeTimetable: () => resumeDurableProgrammes(host, db, logger) });
+    stage('on-air');
 
     const asRun = timetables.asRun;
+    const { buildApp } = await import('./app.js');
     app = await buildApp({ config, database, logger, broadcast, readiness: () => [asRun.health()].filter((d) => d !== null) });
     await app.listen({ host: config.host, port: config.port });
+    stage('listening');
   } catch (err) {
     await app?.close().catch(() => {});
     await timetables?.close().catch(() => {});
-    await broadcast?.close().catch(() => {});
+    if (broadcast) await broadcast.close().catch(() => {});
+    else await engine.then((e) => e.close(), () => {});
     await database.close().catch(() => {});
     lock.release();
     throw err;
   }
+  logger.info({ sinceProcessStartMs: stages }, 'startup timings');
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

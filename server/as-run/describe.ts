@@ -11,6 +11,9 @@ const EVENT_OF: Record<ProgrammeZoneEvent['state'], AsRunEvent> = {
   ended: 'end',
 };
 
+/** The reason of the 'start' row of a programme put back on air after the worker or the server died. */
+export const RESUMED_REASON = 'resumed after interruption';
+
 const END_REASON: Record<string, string> = {
   completed: 'completed',
   stopped: 'stopped',
@@ -22,6 +25,7 @@ const END_REASON: Record<string, string> = {
 function reasonOf(e: ProgrammeZoneEvent, info: ProgrammeInfo | undefined, titleOf: (id: string) => string | undefined): string | undefined {
   switch (e.state) {
     case 'on-air':
+      if (info?.resumption) return RESUMED_REASON;
       return info?.by === 'timetable' ? 'scheduled' : undefined;
     case 'preempted': {
       if (e.by === undefined) return 'preempted';

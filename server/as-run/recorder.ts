@@ -8,18 +8,23 @@ import type { Kysely } from 'kysely';
 import { AsRunJournal, type AsRunJournalOptions } from '../../scheduler/as-run-journal.js';
 import { AsRunWriter, type AsRunWriterOptions } from '../../scheduler/as-run-writer.js';
 import type { ProgrammeZoneEvent } from '../../engine/protocol.js';
+import type { AsRunRow } from '../../scheduler/as-run.js';
 import type { ProgrammeCatalog } from '../broadcast/programme-catalog.js';
 import type { LoaConfig } from '../config.js';
 import type { DB } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import type { Degradation } from '../api/health.js';
 import { describeProgrammeEvent } from './describe.js';
+import { INTERRUPTED_REASON, OpenIntervals, closingRows, readOnAirMark, writeOnAirMark } from './on-air-marks.js';
 import { writeAsRunRecords } from './store.js';
 
 /** The Engine's programme events (any EventEmitter<EngineEvents> will do). */
 export interface AsRunEngine {
   on(event: 'programme', listener: (e: ProgrammeZoneEvent) => void): unknown;
   off(event: 'programme', listener: (e: ProgrammeZoneEvent) => void): unknown;
+  /** The media worker died: what it aired stopped then (the rows are closed as interrupted). */
+  on(event: 'died', listener: (err: Error) => void): unknown;
+  off(event: 'died', listener: (err: Error) => void): unknown;
 }
 
 export interface AsRunOptions {
@@ -35,6 +40,8 @@ export interface AsRunOptions {
   compactEveryMs?: number;
   /** Journal tuning (tests): retry of failed disk writes, rows held meanwhile. */
   journal?: Pick<AsRunJournalOptions, 'retryMinMs' | 'retryMaxMs' | 'maxHeldRows'>;
+  /** How often the "still on air" mark is written (on-air-marks.ts). Default 500 ms. */
+  markEveryMs?: number;
 }
 
 /** While the disk refuses rows, one reminder per this long (the first failure is logged at once). */
@@ -57,13 +64,46 @@ export class AsRunRecorder {
   #lastDegradedLogMs = -Infinity;
   #lastLostLogMs = -Infinity;
   #lostSinceLog = 0;
+  /** Intervals open now: written as the "still on air" mark, closed as interrupted on a crash. */
+  readonly #open = new OpenIntervals();
+  #markTimer: NodeJS.Timeout | undefined;
+  #marking: Promise<void> | undefined;
 
   readonly #onProgramme = (e: ProgrammeZoneEvent): void => {
     const { catalog } = this.#opts;
     const row = describeProgrammeEvent(e, catalog.get(e.programmeId), (id) => catalog.get(id)?.title);
-    const p = this.journal.append([row]).catch((err: unknown) => {
-      this.lostRows++;
-      this.#lostSinceLog++;
+    this.#open.apply(row);
+    this.#append([row]);
+  };
+
+  readonly #onDied = (): void => {
+    const rows = this.#open.closeAll(Date.now(), `${INTERRUPTED_REASON}: media worker died`);
+    if (rows.length === 0) return;
+    this.#log.warn({ intervals: rows.length }, 'media worker died: open as-run intervals closed as interrupted');
+    this.#append(rows);
+  };
+
+  #writeMark(): void {
+    if (this.#marking) return; // a slow disk: skip this beat rather than queue them
+    this.#marking = writeOnAirMark(this.journal.dir, { atMs: Date.now(), open: this.#open.rows() })
+      .catch((err: unknown) => this.#log.warn({ err }, 'as-run on-air mark could not be written'))
+      .finally(() => (this.#marking = undefined));
+  }
+
+  /** After a kill -9: closes the intervals the previous run left open, at its last mark (the next beat replaces the mark). */
+  async #closeInterrupted(): Promise<void> {
+    const mark = await readOnAirMark(this.journal.dir);
+    if (!mark || mark.open.length === 0) return;
+    const rows = closingRows(mark.open, mark.atMs, INTERRUPTED_REASON);
+    this.#log.warn({ intervals: rows.length, lastOnAirAt: new Date(mark.atMs).toISOString() }, 'the previous run ended without closing its as-run intervals: closed as interrupted at its last on-air mark');
+    this.#append(rows);
+  }
+
+  #append(rows: AsRunRow[]): void {
+    const row = rows[0];
+    const p = this.journal.append(rows).catch((err: unknown) => {
+      this.lostRows += rows.length;
+      this.#lostSinceLog += rows.length;
       // Only past the journal's large bound of held rows (disk full for days): say so, not once per row.
       const now = Date.now();
       if (now - this.#lastLostLogMs < DEGRADED_LOG_EVERY_MS) return;
@@ -76,7 +116,7 @@ export class AsRunRecorder {
     });
     this.#appends.add(p);
     void p.finally(() => this.#appends.delete(p));
-  };
+  }
 
   private constructor(opts: AsRunOptions, journal: AsRunJournal) {
     this.#opts = opts;
@@ -118,8 +158,16 @@ export class AsRunRecorder {
     if (journal.pendingCount > 0 || tornBytes > 0 || corruptLines > 0) {
       recorder.#log.info({ pending: journal.pendingCount, records, tornBytes, corruptLines }, 'as-run journal reopened with rows to write');
     }
+    try {
+      await recorder.#closeInterrupted();
+    } catch (err) {
+      recorder.#log.error({ err }, 'could not close the as-run intervals a crash left open');
+    }
     recorder.writer.start();
     opts.engine.on('programme', recorder.#onProgramme);
+    opts.engine.on('died', recorder.#onDied);
+    recorder.#markTimer = setInterval(() => recorder.#writeMark(), opts.markEveryMs ?? 500);
+    recorder.#markTimer.unref();
     return recorder;
   }
 
@@ -147,7 +195,15 @@ export class AsRunRecorder {
     if (this.#closed) return;
     this.#closed = true;
     this.#opts.engine.off('programme', this.#onProgramme);
+    this.#opts.engine.off('died', this.#onDied);
     clearInterval(this.#compactTimer);
+    clearInterval(this.#markTimer);
+    await this.#marking;
+    // A shutdown ends no programme in the engine: the last mark says until when they aired,
+    // and the next start closes them there (and resumes the durable ones).
+    await writeOnAirMark(this.journal.dir, { atMs: Date.now(), open: this.#open.rows() }).catch((err: unknown) =>
+      this.#log.warn({ err }, 'as-run on-air mark could not be written'),
+    );
     await this.writer.close();
     // The journal writes what it holds (or, with the disk still full, settles those appends as lost).
     await this.journal.close();

@@ -28,7 +28,8 @@ import type { CodecName } from '../../codecs/codec.js';
 import { isCodecName } from '../../codecs/registry.js';
 import { Engine } from '../../engine/engine.js';
 import type { MulticastOptions } from '../../engine/plane.js';
-import type { ErrorEvent, ProgrammeEndedEvent, ProgrammeStartedEvent, ProgrammeZoneEvent, SourceSpec, StatusEvent } from '../../engine/protocol.js';
+import type { AttachEndpointOptions, PlayOptions } from '../../engine/engine.js';
+import type { ErrorEvent, ProgrammeEndedEvent, ProgrammeStartedEvent, ProgrammeZoneEvent, SourceSpec, StatusEvent, ZoneNode } from '../../engine/protocol.js';
 import { CONTROL_CLOSE, type ControlServerSession, type EndpointSessionInfo } from '../../protocols/control/server-session.js';
 import type { Database, Endpoint } from '../db/types.js';
 import type { Logger } from '../logger.js';
@@ -36,6 +37,9 @@ import { SendErrorLog } from './send-error-log.js';
 import { randomBase32 } from '../ids.js';
 import { ProgrammeCatalog, type ProgrammeInfo, type ProgrammeKind } from './programme-catalog.js';
 import { OnAirBoard } from './on-air.js';
+import { PlayheadTracker, playheadPosition, type Playhead } from './playheads.js';
+import { ProgrammeLedger, type DurableProgramme } from './programme-ledger.js';
+import { resumeMarginMs, sourceAtOffset } from './resume-source.js';
 import { StatsWriter } from './stats-writer.js';
 import { DEFAULT_PLAYOUT_DELAY_MS, broadcastDb, effectivePlayoutDelay, type MulticastGroup } from './zone-settings.js';
 
@@ -73,6 +77,26 @@ export interface BroadcastHostOptions {
   engineStartTimeoutMs?: number;
   /** waitForStart's bound for a source slow to prepare (default 1.5 s); a ready source answers on its first frame. */
   startWaitMs?: number;
+  /**
+   * Directory of the durable programme ledger (manual and emergency programmes put back on
+   * air after a crash: programme-ledger.ts). Unset: such programmes do not survive a restart.
+   */
+  ledgerDir?: string;
+  /** Lets tests crash the media worker (Engine.crashForTest). */
+  engineTestHooks?: boolean;
+  /** An engine already starting (main.ts spawns the worker while the database opens); default: started here. */
+  engine?: Promise<Engine>;
+}
+
+/** The engine a host of these options runs (start it early and hand it over as `engine`). */
+export function startHostEngine(opts: Omit<BroadcastHostOptions, 'database' | 'logger'>): Promise<Engine> {
+  return Engine.start({
+    rtpPort: opts.rtpPort,
+    rtpHost: opts.rtpBindHost,
+    multicast: opts.multicast,
+    startTimeoutMs: opts.engineStartTimeoutMs,
+    ...(opts.engineTestHooks && { testHooks: true }),
+  });
 }
 
 /** A programme as the catalog holds it, plus how it was asked for through the API. */
@@ -98,6 +122,10 @@ export interface PlayRequest {
   airingId?: string;
   /** Kept with the programme for listings (see HostedProgramme.request). */
   request?: unknown;
+  /** Survives a restart (the ledger). Default: programmes not from the timetable (which recovers its own). */
+  durable?: boolean;
+  /** Put back on air after the worker or the server died: its as-run 'start' row says so. */
+  resumption?: boolean;
 }
 
 export type StartOutcome =
@@ -114,6 +142,8 @@ interface Attachment {
   key: string;
   zoneId: string;
   codec: CodecName;
+  /** What was sent, to send again to a restarted worker. */
+  command: AttachEndpointOptions;
 }
 
 export function newProgrammeId(): string {
@@ -177,6 +207,7 @@ export class BroadcastHost implements BroadcastHooks {
       this.engineExited = true;
       log.error({ code }, 'media engine exited unexpectedly; audio has stopped');
     });
+    this.superviseEngine();
   }
 
   private engineExited = false;
@@ -190,13 +221,18 @@ export class BroadcastHost implements BroadcastHooks {
 
   /** Starts the engine, pushes the zone tree and attaches fixed-address endpoints. */
   static async start(opts: BroadcastHostOptions): Promise<BroadcastHost> {
-    const engine = await Engine.start({
-      rtpPort: opts.rtpPort,
-      rtpHost: opts.rtpBindHost,
-      multicast: opts.multicast,
-      startTimeoutMs: opts.engineStartTimeoutMs,
-    });
+    const log = opts.logger;
+    const [engine, ledger] = await Promise.all([
+      opts.engine ?? startHostEngine(opts),
+      opts.ledgerDir === undefined
+        ? undefined
+        : ProgrammeLedger.open(opts.ledgerDir, (err) => log.error({ err }, 'programme ledger could not be written; running programmes may not survive a restart')),
+    ]);
     const host = new BroadcastHost(engine, opts);
+    if (ledger) {
+      host.ledger = ledger.ledger;
+      host.recoveredProgrammes = ledger.recovered;
+    }
     try {
       // Nobody is connected after a restart, whatever the database last said.
       await host.db.updateTable('endpoints').set({ online: false }).where('online', '=', true).execute();
@@ -251,14 +287,18 @@ export class BroadcastHost implements BroadcastHooks {
       ...(req.request !== undefined && { request: req.request }),
     };
     this.catalog.register(info);
-    this.engine.play({
+    if (req.resumption) info.resumption = true;
+    const play: PlayOptions = {
       programmeId: info.programmeId,
       zones: info.zoneIds,
       priority: req.priority,
       source: req.source,
       ...(req.maxDurationMs !== undefined && { maxDurationMs: req.maxDurationMs }),
       ...(req.startAt !== undefined && { startAt: req.startAt }),
-    });
+    };
+    this.engine.play(play);
+    // The engine first, the disk right after: an alert never waits on a write.
+    this.remember(info, play, req);
     this.opts.logger.info({ programmeId: info.programmeId, kind: info.kind, zones: info.zoneIds, priority: info.priority, by: info.by }, 'programme started');
     return info;
   }
@@ -268,6 +308,8 @@ export class BroadcastHost implements BroadcastHooks {
     const info = this.catalog.get(programmeId);
     if (!info || info.endedAtMs !== undefined) return false;
     this.engine.stop(programmeId);
+    // Stopped means stopped, even if the server dies before the engine reports the end.
+    this.ledger?.remove(programmeId);
     return true;
   }
 
@@ -352,7 +394,8 @@ export class BroadcastHost implements BroadcastHooks {
         .select(['id', 'parent_id', 'path', 'multicast_address', 'multicast_port', 'multicast_codec', 'multicast_ttl'])
         .orderBy('path')
         .execute();
-      this.engine.setZones(rows.map((r) => ({ id: r.id, parentId: r.parent_id })));
+      this.zoneTree = rows.map((r) => ({ id: r.id, parentId: r.parent_id }));
+      this.engine.setZones(this.zoneTree);
       const ids = new Set(rows.map((r) => r.id));
       this.onAir.retain(ids);
       const groups = new Map<string, string>();
@@ -483,8 +526,9 @@ export class BroadcastHost implements BroadcastHooks {
   private attachLearned(endpointId: string, zoneId: string, codec: CodecName, token: string): boolean {
     const key = `learn:${zoneId}:${codec}:${token}`;
     if (this.attached.get(endpointId)?.key === key) return false;
-    this.engine.attachEndpoint({ endpointId, zoneId, codec, learn: { token } });
-    this.attached.set(endpointId, { key, zoneId, codec });
+    const command: AttachEndpointOptions = { endpointId, zoneId, codec, learn: { token } };
+    this.engine.attachEndpoint(command);
+    this.attached.set(endpointId, { key, zoneId, codec, command });
     return true;
   }
 
@@ -507,13 +551,197 @@ export class BroadcastHost implements BroadcastHooks {
     const codec = endpointCodecs(row)[0];
     const key = `fixed:${row.zone_id}:${codec}:${host}:${row.port}`;
     if (this.attached.get(row.id)?.key === key) return;
-    this.engine.attachEndpoint({ endpointId: row.id, zoneId: row.zone_id, codec, address: { host, port: row.port } });
-    this.attached.set(row.id, { key, zoneId: row.zone_id, codec });
+    const command: AttachEndpointOptions = { endpointId: row.id, zoneId: row.zone_id, codec, address: { host, port: row.port } };
+    this.engine.attachEndpoint(command);
+    this.attached.set(row.id, { key, zoneId: row.zone_id, codec, command });
   }
 
   private detach(endpointId: string): void {
     if (!this.attached.delete(endpointId)) return;
     this.engine.detachEndpoint(endpointId);
+  }
+
+  // ---- supervision and programmes that survive a crash --------------------------------
+  //
+  // The worker holds nothing that cannot be rebuilt from here: the zone tree last pushed,
+  // the attachments (with the commands that made them), the multicast groups, and every
+  // running programme's play command with its playhead (from the engine's events). When the
+  // worker dies, a new one is started on the same RTP port and given all of it back, in
+  // memory, without the database (which may be the reason things are going wrong).
+
+  /** Manual/emergency programmes that survive a restart (undefined: no ledgerDir). */
+  ledger: ProgrammeLedger | undefined;
+  /** What the previous run left in the ledger, until resumeRecovered() puts it back on air. */
+  recoveredProgrammes: DurableProgramme[] = [];
+  readonly playheads = new PlayheadTracker();
+  /** Play commands of programmes not yet ended (as last sent), for a restarted worker. */
+  private readonly plays = new Map<string, PlayOptions>();
+  private zoneTree: ZoneNode[] = [];
+  private restarting: Promise<void> | undefined;
+  /** Worker restarts done, and how long the last one took (death → back on air), for status and tests. */
+  engineRestarts = 0;
+  lastRestartMs: number | undefined;
+
+  private superviseEngine(): void {
+    const engine = this.engine;
+    engine.on('programme', (e) => {
+      if (this.playheads.apply(e) && this.ledger?.has(e.programmeId)) {
+        const head = this.playheads.get(e.programmeId);
+        if (head) this.ledger.setPlayhead(e.programmeId, head);
+      }
+    });
+    engine.on('programmeEnded', (e) => this.forgetProgramme(e.programmeId));
+    engine.on('engineError', (e) => {
+      if (e.command === 'play' && e.programmeId && e.code !== 'duplicate-programme') this.forgetProgramme(e.programmeId);
+    });
+    engine.on('died', (err) => {
+      if (this.closing) return;
+      this.engineExited = true;
+      this.onAir.clear();
+      this.opts.logger.error({ err: err.message }, 'media worker died; restarting it');
+      this.restarting ??= this.restartEngine(Date.now()).finally(() => (this.restarting = undefined));
+    });
+  }
+
+  private remember(info: HostedProgramme, play: PlayOptions, req: PlayRequest): void {
+    this.plays.set(info.programmeId, play);
+    if (!this.ledger || !(req.durable ?? req.airingId === undefined)) return;
+    this.ledger.put({
+      programmeId: info.programmeId,
+      zoneIds: info.zoneIds,
+      priority: info.priority,
+      source: req.source,
+      ...(req.maxDurationMs !== undefined && { maxDurationMs: req.maxDurationMs }),
+      ...(req.startAt !== undefined && { startAt: req.startAt }),
+      title: info.title,
+      kind: info.kind,
+      by: info.by,
+      ...(req.request !== undefined && { request: req.request }),
+      requestedAtMs: info.requestedAtMs,
+    });
+  }
+
+  private forgetProgramme(programmeId: string): void {
+    this.plays.delete(programmeId);
+    this.playheads.forget(programmeId);
+    this.ledger?.remove(programmeId);
+  }
+
+  /** Restarts the worker (backing off while it fails), then gives it back what it had. */
+  private async restartEngine(diedAtMs: number): Promise<void> {
+    for (let attempt = 1; !this.closing; attempt++) {
+      try {
+        await this.engine.restart();
+        break;
+      } catch (err) {
+        const waitMs = Math.min(10_000, 250 * 2 ** (attempt - 1));
+        this.opts.logger.error({ err: (err as Error).message, attempt, retryInMs: waitMs }, 'media worker could not be restarted; retrying');
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
+    if (this.closing) return;
+    this.restoreEngine();
+    this.engineExited = false;
+    this.engineRestarts++;
+    this.lastRestartMs = Date.now() - diedAtMs;
+    this.opts.logger.warn({ restartMs: this.lastRestartMs, programmes: this.plays.size, endpoints: this.attached.size }, 'media worker restarted; programmes put back on air at their offset');
+  }
+
+  /** Zones, multicast groups, endpoints and programmes, pushed to a fresh worker. */
+  private restoreEngine(): void {
+    this.engine.setZones(this.zoneTree);
+    if (this.opts.multicast) for (const [zone, g] of this.multicastSent) this.engine.setZoneMulticast(zone, JSON.parse(g) as MulticastGroup);
+    for (const a of this.attached.values()) this.engine.attachEndpoint(a.command);
+    // Agents learn the new worker nothing by themselves until their next keepalive (5 s):
+    // a config with the RTP target makes them send one at once.
+    for (const live of this.sessions.values()) live.session.sendConfig({ rtp: live.rtp });
+    const now = Date.now();
+    for (const [programmeId, play] of [...this.plays]) {
+      const info = this.catalog.get(programmeId);
+      if (!info || info.endedAtMs !== undefined) {
+        this.plays.delete(programmeId);
+        continue;
+      }
+      const resumed = this.playAtOffset(play, this.playheads.get(programmeId), now);
+      if (!resumed) {
+        this.catalog.markEnded(programmeId, now);
+        this.forgetProgramme(programmeId);
+        this.opts.logger.info({ programmeId }, 'programme ended while the media worker was down');
+        continue;
+      }
+      info.resumption = true;
+      this.engine.play(resumed);
+    }
+  }
+
+  /**
+   * The play command that continues `play` from where its playhead says it is (wall clock:
+   * a programme goes on while the worker or server is down, as the timetable does), starting
+   * on a frame a little ahead so a file can seek and prefetch; undefined when it is over.
+   */
+  private playAtOffset(play: PlayOptions, head: Playhead | undefined, nowMs: number): PlayOptions | undefined {
+    const resumeAt = nowMs + resumeMarginMs(play.source);
+    if (play.startAt !== undefined && play.startAt > resumeAt && !head) return play; // not due yet
+    const source = sourceAtOffset(play.source, head ? playheadPosition(head, resumeAt) : undefined);
+    if (!source) return undefined;
+    let maxDurationMs = play.maxDurationMs;
+    if (maxDurationMs !== undefined && head?.firstAirAtMs !== undefined) {
+      maxDurationMs -= resumeAt - head.firstAirAtMs;
+      if (maxDurationMs <= 0) return undefined;
+    }
+    this.playheads.setBase(play.programmeId, source.positionBaseMs, head);
+    return {
+      ...play,
+      source: source.spec,
+      startAt: resumeAt,
+      ...(maxDurationMs !== undefined && { maxDurationMs }),
+    };
+  }
+
+  /**
+   * After a server restart: puts what the ledger held back on air at its offset, unless it
+   * has expired (`expired` may also say so, e.g. a file shorter than the offset). The as-run
+   * recorder must be listening already, so the resumed rows are logged.
+   */
+  resumeRecovered(expired: (p: DurableProgramme, offsetMs: number) => boolean = () => false): { resumed: string[]; expired: string[] } {
+    const out = { resumed: [] as string[], expired: [] as string[] };
+    const now = Date.now();
+    for (const p of this.recoveredProgrammes.splice(0)) {
+      const original: PlayOptions = {
+        programmeId: p.programmeId,
+        zones: p.zoneIds,
+        priority: p.priority,
+        source: p.source,
+        ...(p.maxDurationMs !== undefined && { maxDurationMs: p.maxDurationMs }),
+        ...(p.startAt !== undefined && { startAt: p.startAt }),
+      };
+      const play = this.playAtOffset(original, p.playhead, now);
+      const offset = p.playhead ? playheadPosition(p.playhead, play?.startAt ?? now) : (p.source.kind === 'file' ? (p.source.startMs ?? 0) : 0);
+      if (!play || expired(p, offset)) {
+        this.playheads.forget(p.programmeId);
+        out.expired.push(p.programmeId);
+        continue;
+      }
+      const info: HostedProgramme = {
+        programmeId: p.programmeId,
+        title: p.title,
+        kind: p.kind,
+        priority: p.priority,
+        zoneIds: [...p.zoneIds],
+        by: p.by,
+        requestedAtMs: p.requestedAtMs,
+        resumption: true,
+        ...(p.request !== undefined && { request: p.request }),
+      };
+      this.catalog.register(info);
+      this.engine.play(play);
+      this.plays.set(p.programmeId, original);
+      this.ledger?.put({ ...p });
+      out.resumed.push(p.programmeId);
+    }
+    // The file still lists the expired ones: write what is running now.
+    this.ledger?.rewrite();
+    return out;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -539,6 +767,7 @@ export class BroadcastHost implements BroadcastHooks {
           .catch((err) => this.opts.logger.warn({ err }, 'could not mark endpoints offline'));
       }
       await this.engine.close();
+      await this.ledger?.flushed();
     })());
   }
 }

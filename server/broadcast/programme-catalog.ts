@@ -20,6 +20,8 @@ export interface ProgrammeInfo {
   airingId?: string;
   /** Wall-clock ms it was asked to start (startAt, or the request time). */
   requestedAtMs: number;
+  /** Put back on air after the media worker or the server died (its as-run 'start' rows say so). */
+  resumption?: boolean;
   /** Set when the engine reports it is over everywhere. */
   endedAtMs?: number;
 }

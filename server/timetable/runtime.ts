@@ -14,10 +14,18 @@ export interface TimetableRuntime {
   close(): Promise<void>;
 }
 
-export async function startTimetables(ctx: { config: LoaConfig; database: Database; logger: Logger; broadcast: BroadcastHost }): Promise<TimetableRuntime> {
+export async function startTimetables(ctx: {
+  config: LoaConfig;
+  database: Database;
+  logger: Logger;
+  broadcast: BroadcastHost;
+  /** Runs once the as-run log listens, before the timetable starts (main.ts: programmes of the previous run back on air). */
+  beforeTimetable?: () => Promise<void>;
+}): Promise<TimetableRuntime> {
   const asRun = await startAsRunRecorder({ engine: ctx.broadcast.engine, catalog: ctx.broadcast.catalog, database: ctx.database, config: ctx.config, logger: ctx.logger });
   let timetable: TimetableService;
   try {
+    await ctx.beforeTimetable?.();
     timetable = await startTimetableService({ database: ctx.database, config: ctx.config, logger: ctx.logger, broadcast: ctx.broadcast });
   } catch (err) {
     await asRun.close();

@@ -117,7 +117,7 @@ export class TimetableService {
     for (const { airing, offsetMs } of this.planner.whatShouldBeOnAirAt(resumeAt)) {
       // Airings starting from now on are the planner's to hand over (start() below).
       if (airing.startUtcMs >= nowMs) continue;
-      if (this.#handOver(airing, offsetMs, airing.airingId, resumeAt)) recovered.push({ airingId: airing.airingId, offsetMs });
+      if (this.#handOver(airing, offsetMs, airing.airingId, resumeAt, true)) recovered.push({ airingId: airing.airingId, offsetMs });
     }
     if (recovered.length > 0) this.#log.info({ recovered }, 'timetable airings put back on air at their offset');
     this.planner.start();
@@ -174,7 +174,7 @@ export class TimetableService {
   }
 
   /** Registers the airing in the catalog and plays it; false when there is nothing to play. */
-  #handOver(airing: Airing, offsetMs: number, programmeId = airing.airingId, startAtMs?: number): boolean {
+  #handOver(airing: Airing, offsetMs: number, programmeId = airing.airingId, startAtMs?: number, resumption = false): boolean {
     const r = airingPlay(airing, offsetMs, (id) => this.#media.get(id), programmeId, startAtMs);
     if (!r.ok) {
       this.#log.warn({ airingId: airing.airingId, offsetMs, reason: r.reason }, 'airing not played');
@@ -195,6 +195,7 @@ export class TimetableService {
       by: 'timetable',
       entryId: airing.entryId,
       airingId: airing.airingId,
+      ...(resumption && { resumption }),
     });
     this.#log.debug({ airingId: airing.airingId, programmeId, startAt: play.startAt, offsetMs }, 'airing handed to the engine');
     return true;

@@ -1,0 +1,37 @@
+// Telling a programme's offset from the audio an agent heard: a WAV whose second k is a tone
+// of 300 + 50·k Hz, and a reader of the agent's WAV output (with its server-time timeline)
+// that says which second of that file was heard at a given server time.
+import { readFileSync } from 'node:fs';
+import { dominantFrequency } from '../../codecs/analysis.js';
+import { readWav, writeWavHeader } from '../../codecs/wav.js';
+import type { WavTimeline } from '../../endpoint/output.js';
+
+/** Mono 16-bit 48 kHz WAV; second k is a tone of 300 + 50·k Hz. */
+export function steppedWav(seconds: number): Buffer {
+  const n = seconds * 48000;
+  const buf = Buffer.alloc(44 + n * 2);
+  writeWavHeader({ sampleRate: 48000, channels: 1, dataBytes: n * 2 }, buf);
+  let phase = 0;
+  for (let i = 0; i < n; i++) {
+    phase += (2 * Math.PI * (300 + 50 * Math.floor(i / 48000))) / 48000;
+    buf.writeInt16LE(Math.round(8000 * Math.sin(phase)), 44 + i * 2);
+  }
+  return buf;
+}
+
+/** Which second of a steppedWav the agent's output played around server time `serverMs` (±50 ms window). */
+export function heardStepAt(wavPath: string): (serverMs: number) => number {
+  const wav = readWav(wavPath);
+  const tl = JSON.parse(readFileSync(`${wavPath}.json`, 'utf8')) as WavTimeline;
+  const indexAt = (serverMs: number) => {
+    let a = tl.anchors[0];
+    for (const x of tl.anchors) if (x[1] <= serverMs) a = x;
+    return Math.round(a[0] + ((serverMs - a[1]) * tl.sampleRate) / 1000);
+  };
+  return (serverMs) => {
+    const i = indexAt(serverMs);
+    if (i - 2400 < 0 || i + 2400 > wav.samples.length) return NaN;
+    const f = dominantFrequency(wav.samples.subarray(i - 2400, i + 2400), 48000);
+    return (f - 300) / 50;
+  };
+}
