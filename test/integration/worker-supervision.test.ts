@@ -28,14 +28,14 @@ t.test('a dead media worker is restarted and what was on air comes back at its o
   const zone = await server.zone(null, 'Xã Gio Hải');
 
   // A speaker agent (learned address) and a receive-only RTP device (fixed address).
-  const ep = await server.api('POST', '/endpoints', { name: 'loa-1', zoneId: zone.id, kind: 'rtp', codecs: ['pcmu'] });
+  const ep = await server.api('POST', '/api/v1/endpoints', { name: 'loa-1', zoneId: zone.id, kind: 'rtp', codecs: ['pcmu'] });
   t.equal(ep.status, 201);
   const rx = dgram.createSocket('udp4');
   await new Promise<void>((r) => rx.bind(0, '127.0.0.1', r));
   t.teardown(() => rx.close());
   let rxPackets = 0;
   rx.on('message', () => rxPackets++);
-  const fixed = await server.api('POST', '/endpoints', { name: 'rx', zoneId: zone.id, kind: 'rtp', codecs: ['pcmu'], address: '127.0.0.1', port: rx.address().port });
+  const fixed = await server.api('POST', '/api/v1/endpoints', { name: 'rx', zoneId: zone.id, kind: 'rtp', codecs: ['pcmu'], address: '127.0.0.1', port: rx.address().port });
   t.equal(fixed.status, 201);
   const wavPath = path.join(dir, 'agent.wav');
   const agent = new SpeakerAgent({
