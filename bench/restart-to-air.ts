@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     LOA_DATA_DIR: dataDir,
     LOA_DEMO_DATA: 'false',
     LOA_ADMIN_PASSWORD: PASSWORD,
-    LOA_LOG_LEVEL: 'warn',
+    LOA_LOG_LEVEL: 'info',
     ...(process.env.DATABASE_URL && { DATABASE_URL: process.env.DATABASE_URL }),
   };
   const receiver = dgram.createSocket('udp4');
@@ -75,7 +75,17 @@ async function main(): Promise<void> {
   let child: ChildProcess | undefined;
   const spawnServer = (): { spawnedAt: number; httpAt: Promise<number> } => {
     const spawnedAt = Date.now();
-    child = spawn(process.execPath, [path.join(root, 'bin/loa.js'), 'server'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    child = spawn(process.execPath, [path.join(root, 'bin/loa.js'), 'server'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    // The server's own stage times (main.ts 'startup timings'), when it logs them.
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        if (line.includes('"startup timings"')) console.log(`  stages (ms since process start): ${JSON.stringify(JSON.parse(line).sinceProcessStartMs)}`);
+      }
+    });
     const httpAt = (async () => {
       for (;;) {
         const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
