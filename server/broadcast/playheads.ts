@@ -63,7 +63,9 @@ export class PlayheadTracker {
     const now = Math.max(...[...heads.values()].map((h) => h.atMs));
     let best: ZoneHead | undefined;
     for (const h of heads.values()) {
-      if (!best || playheadPosition(h, now) > playheadPosition(best, now)) best = h;
+      const d = best ? playheadPosition(h, now) - playheadPosition(best, now) : 1;
+      // Level now, a zone still airing it will be ahead from now on.
+      if (d > 0 || (d === 0 && h.running && !best!.running)) best = h;
     }
     return { ...best!, ...(firstAirAtMs !== undefined && { firstAirAtMs }) };
   }

@@ -82,7 +82,7 @@ t.test('kill -9 mid-programme, restart: back on air at the right offset', async 
   });
   async function start(): Promise<string> {
     child = spawn(process.execPath, [path.join(root, 'bin/loa.js'), 'server'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000; // a first start runs initdb: over a minute on a loaded 2-core machine
     for (;;) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
       const res = await fetch(`${base}/api/v1/auth/login`, {
