@@ -23,7 +23,7 @@ import { freePort } from '../helpers/postgres.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'recovery-test-password';
 
-/** Mono 16-bit WAV; second k is a tone of 300 + 50·k Hz. */
+/** Mono 16-bit WAV; second k is a tone of 300 + 50·k Hz (60 s: a restart that takes half a minute on a loaded machine still finds audio left; 3.25 kHz at most, inside PCMU). */
 function steppedWav(seconds: number): Buffer {
   const n = seconds * 48000;
   const buf = Buffer.alloc(44 + n * 2);
@@ -107,7 +107,7 @@ t.test('kill -9 mid-programme, restart: back on air at the right offset', async 
   let token = await start();
   const zone = await api(token, 'POST', '/zones', { parentId: null, kind: 'commune', name: 'Xã Gio Hải' });
   t.equal(zone.status, 201);
-  const upload = multipartBody({ zoneId: zone.body.id, title: 'Thang âm' }, { name: 'steps.wav', data: steppedWav(40) });
+  const upload = multipartBody({ zoneId: zone.body.id, title: 'Thang âm' }, { name: 'steps.wav', data: steppedWav(60) });
   const media = await api(token, 'POST', '/media', upload.payload, upload.headers);
   t.equal(media.status, 201, JSON.stringify(media.body));
 
