@@ -44,15 +44,17 @@ export function sourceAtOffset(spec: SourceSpec, positionMs: number | undefined)
 
 /**
  * How far ahead a resumed programme is put on a frame: a file seeks and prefetches (ffmpeg
- * spawn + -ss: 150–400 ms measured on a loaded 2-core machine), so it gets 500 ms and starts
- * at the offset of that instant; a generator has nothing to prepare (3 frames).
+ * spawn + -ss), and one that is not ready by then starts late, behind its offset: 500 ms was
+ * 180 ms short once on the 2-core machine at load 30, so files get 750 ms (as the timetable's
+ * recovery, server/timetable/service.ts RECOVERY_MARGIN_MS); a generator has nothing to
+ * prepare (3 frames).
  */
 export function resumeMarginMs(spec: SourceSpec): number {
   switch (spec.kind) {
     case 'file':
     case 'sequence':
     case 'repeat':
-      return 500;
+      return 750;
     case 'gain':
       return resumeMarginMs(spec.source);
     case 'relay':

@@ -79,7 +79,7 @@ t.test('a dead media worker is restarted and what was on air comes back at its o
   crashed = true;
   await until(() => host.engine.generation > generation && host.engineAlive, 'the worker to be restarted', 20_000);
   t.comment(`worker restarted ${host.lastRestartMs} ms after it died`);
-  t.ok(host.lastRestartMs! < 10_000, 'restarted (the time is measured in bench, not held to a number here)');
+  t.ok(host.lastRestartMs! < 60_000, 'restarted (its time is measured by bench/worker-restart.ts, not held to a number here)');
   await until(() => readyzDuringOutage !== undefined, '/readyz answered during the outage');
   t.equal(readyzDuringOutage, 503, '/readyz said the engine was down while it was');
   t.equal((await server.api('GET', '/readyz')).status, 200, '/readyz ok again');
