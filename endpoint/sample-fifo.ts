@@ -1,0 +1,102 @@
+/**
+ * Decoded audio laid out on the playout axis (whole 48 kHz sample positions)
+ * and read back at fractional positions, so the agent can play a little
+ * faster or slower than the stream (clock corrections, the sound card's own
+ * rate) without dropping or repeating a sample.
+ *
+ * Why a 4-point cubic (Catmull-Rom) and not codecs/resample.ts: that Kaiser
+ * polyphase filter converts between fixed integer ratios (48 ↔ 8/16 kHz);
+ * here the ratio is 1 ± a few hundred ppm and changes every slot. At such
+ * ratios the fractional phase moves slowly (one sample per ≥ 10 000), so
+ * there are no audible images; what an interpolator costs is a slow
+ * wobble of high-frequency level as the phase turns. For a 4-point cubic the
+ * worst case (phase ½) is −0.01 dB at 1 kHz, −0.25 dB at 4 kHz, −1.4 dB at
+ * 8 kHz (linear: −0.02, −0.3, −1.2 dB at phase ½ but with a far larger
+ * error at 10 kHz and a corner at every sample); a windowed-sinc would cost
+ * 16+ multiplies a sample for the hundreds of agents a bench runs in one
+ * process. At ratio exactly 1 with phase 0 it copies samples bit-exactly.
+ */
+
+/** Capacity in samples (power of 2): a few packets plus one output slot. */
+const CAPACITY = 1 << 14;
+const MASK = CAPACITY - 1;
+
+export class SampleFifo {
+  /** Axis position of the oldest sample held. */
+  start = 0;
+  /** Axis position one past the newest sample held. */
+  end = 0;
+  private readonly ring = new Float32Array(CAPACITY);
+
+  /** Forgets everything; the next sample written is at `pos`. */
+  resetAt(pos: number): void {
+    this.start = this.end = pos;
+  }
+
+  /** Room left before the oldest held sample would be overwritten. */
+  get room(): number {
+    return CAPACITY - (this.end - this.start);
+  }
+
+  /** Appends silence up to position `pos`. */
+  fillSilenceTo(pos: number): void {
+    const to = Math.min(pos, this.start + CAPACITY);
+    for (let p = this.end; p < to; p++) this.ring[p & MASK] = 0;
+    if (to > this.end) this.end = to;
+  }
+
+  /**
+   * Writes `n` samples of `src` (from `from`) at axis position `pos`; the
+   * part before `end` (already written or played) is skipped, a gap after
+   * `end` becomes silence. Returns how many samples were appended.
+   */
+  write(src: Int16Array, from: number, n: number, pos: number): number {
+    if (pos > this.end) this.fillSilenceTo(pos);
+    const skip = Math.max(0, this.end - pos);
+    const count = Math.min(n - skip, this.start + CAPACITY - this.end);
+    if (count <= 0) return 0;
+    const base = this.end;
+    for (let i = 0; i < count; i++) this.ring[(base + i) & MASK] = src[from + skip + i];
+    this.end += count;
+    return count;
+  }
+
+  /** Drops everything before `pos`. */
+  trimTo(pos: number): void {
+    if (pos > this.start) this.start = Math.min(pos, this.end);
+  }
+
+  /** The sample at whole position p (silence outside what is held). */
+  at(p: number): number {
+    return p >= this.start && p < this.end ? this.ring[p & MASK] : 0;
+  }
+
+  /**
+   * Reads out.length samples starting at fractional position `pos`, `step`
+   * positions apart (step = 1 ± ppm); what is not held reads as silence.
+   */
+  read(out: Int16Array, pos: number, step: number): void {
+    const n = out.length;
+    const i0 = Math.floor(pos);
+    if (step === 1 && pos === i0 && i0 >= this.start && i0 + n <= this.end) {
+      for (let i = 0; i < n; i++) out[i] = this.ring[(i0 + i) & MASK];
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const p = pos + i * step;
+      const k = Math.floor(p);
+      const f = p - k;
+      const x1 = this.at(k);
+      if (f === 0) {
+        out[i] = x1;
+        continue;
+      }
+      const x0 = this.at(k - 1);
+      const x2 = this.at(k + 1);
+      const x3 = this.at(k + 2);
+      // Catmull-Rom: passes through x1 (f = 0) and x2 (f = 1) with matching slopes.
+      const y = x1 + 0.5 * f * (x2 - x0 + f * (2 * x0 - 5 * x1 + 4 * x2 - x3 + f * (3 * (x1 - x2) + x3 - x0)));
+      out[i] = y > 32767 ? 32767 : y < -32768 ? -32768 : Math.round(y);
+    }
+  }
+}
