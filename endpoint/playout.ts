@@ -428,7 +428,8 @@ export class Playout {
     this.metaSeq.fill(-1);
     this.haveSeq = false;
     this.stats.resequenced++;
-    if (this.dry) this.dryWasLoss(); // packets between were missed
+    // As RTP receivers do (RFC 3550 A.1), a jump this large is a renumbering, not loss.
+    if (this.dry) this.dryWasPause();
   }
 
   /** Forgets the read head and decoded audio (a new axis or stream); packets stay buffered. */
