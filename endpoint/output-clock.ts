@@ -83,7 +83,8 @@ export class OutputClock {
       this.reporting = true;
       this.delay = queued;
     } else {
-      this.delay += (queued - this.delay) / 16;
+      // Light smoothing (a real card reports in period steps); playout's rate loop smooths the rest.
+      this.delay += (queued - this.delay) / 4;
     }
     if (localMs < this.nextPointAt) return;
     this.nextPointAt = localMs + this.pointEveryMs;

@@ -20,7 +20,8 @@
  * or slower, at most maxCorrectionPpm (100 ppm: inaudible, no sample is
  * dropped or repeated); the clocks' measured rates are followed the same way
  * (feed-forward). Only a large error (a changed delay, a stall) re-anchors at
- * once, with a 5 ms fade so it does not click.
+ * once, with a 5 ms fade so it does not click; while nothing plays (between
+ * talk-spurts) the read head simply moves to where it belongs.
  *
  * Packets wait in the RTP jitter buffer (protocols/rtp/jitter-buffer.ts, in
  * its take(seq) mode: reorder, duplicates, late) and are decoded in
@@ -376,7 +377,13 @@ export class Playout {
       this.stats.correctionPpm = 0;
     } else {
       const err = ideal - this.readPos;
-      if (Math.abs(err) > this.resyncSamples) {
+      const silentNow = !this.lastAudible && this.readPos >= this.audioUntil;
+      if (silentNow && Math.abs(err) > DEAD_BAND_SAMPLES) {
+        // Nothing is playing (a quiet zone, the gap before a spurt): move at once, nobody hears it.
+        this.readPos = Math.round(ideal);
+        if (this.readPos - 1 < this.fifo.start || this.readPos > this.fifo.end) this.fifo.resetAt(this.readPos - 1);
+        this.stats.correctionPpm = 0;
+      } else if (Math.abs(err) > this.resyncSamples) {
         this.stats.resyncs++;
         this.readPos = Math.round(ideal);
         if (this.readPos - 1 < this.fifo.start || this.readPos > this.fifo.end) this.fifo.resetAt(this.readPos - 1);

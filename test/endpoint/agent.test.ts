@@ -138,7 +138,8 @@ async function stream(env: Env, source: Int16Array, opts: SendOptions): Promise<
         const len = writeRtpHeader(packet, 0, { payloadType: enc.payloadType, sequence: (65530 + n) & 0xffff, timestamp: ts, ssrc, marker: n === 0 });
         payload.copy(packet, len);
         octets += payload.length;
-        send(packet.subarray(0, len + payload.length));
+        // A copy: dgram sends after this loop has moved on, and `packet` is reused.
+        send(Buffer.from(packet.subarray(0, len + payload.length)));
         if (opts.hostile && n === 40) {
           const spoof = Buffer.from(packet.subarray(0, len + payload.length));
           send(spoof, other); // right everything, wrong source address
