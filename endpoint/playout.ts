@@ -199,6 +199,8 @@ export class Playout {
   /** The buffer ran dry: packets concealed since, not yet counted (a clean end or loss?). */
   private dry = false;
   private dryConcealed = 0;
+  /** Missing packets whose time the dry spell's concealment already covered. */
+  private holesCovered = 0;
   /** Local time of the slot being rendered and the read head there (for hook times). */
   private slotLocalMs = 0;
   private slotStep = 1;
@@ -448,6 +450,7 @@ export class Playout {
     this.missingRun = 0;
     this.dry = false;
     this.dryConcealed = 0;
+    this.holesCovered = 0;
     this.lastAudible = false;
     this.fadeLeft = 0;
   }
@@ -533,7 +536,12 @@ export class Playout {
       }
       if (seqDiff(this.highestSeq, seq) > 0) {
         // A hole with later packets present: this one is lost (or too late to wait for).
-        if (this.dry) this.dryWasLoss();
+        if (this.dry) {
+          // The dry spell was loss; its provisional concealment stands in for (some of) the missing packets.
+          const missing = this.missingBeforeNextPresent(seq);
+          this.holesCovered = Math.min(this.dryConcealed, missing);
+          this.dryWasLoss(missing);
+        }
         this.concealHole(seq);
         continue;
       }
@@ -543,8 +551,8 @@ export class Playout {
         this.dryConcealed = 0;
       }
       if (this.dryConcealed < this.maxConceal && this.stats.decoded > 0 && this.audioUntil >= fifo.end) {
-        this.dryConcealed++;
-        this.concealAt(fifo.end, this.lastPacketSamples, NaN, null);
+        if (this.concealAt(fifo.end, this.lastPacketSamples, NaN, null)) this.dryConcealed++;
+        else this.dryConcealed = this.maxConceal; // the concealment run is over: silence from here
       } else {
         fifo.fillSilenceTo(needEnd);
         return;
@@ -557,8 +565,9 @@ export class Playout {
     this.dryConcealed = 0;
   }
 
-  private dryWasLoss(): void {
-    this.stats.concealed += this.dryConcealed;
+  /** Counts the dry spell as loss: what was concealed, up to `lost` packets (the rest was the end of the stream). */
+  private dryWasLoss(lost = Infinity): void {
+    this.stats.concealed += Math.min(this.dryConcealed, lost);
     this.stats.underruns++;
     this.dry = false;
     this.dryConcealed = 0;
@@ -601,6 +610,16 @@ export class Playout {
     if (this.onFrame) this.report(spurt, pos, pcm, this.metaArrival[i], due);
   }
 
+  /** How many sequence numbers from `seq` on are missing before the next packet held. */
+  private missingBeforeNextPresent(seq: number): number {
+    for (let d = 1; d <= this.ringMask; d++) {
+      const s = seqAdd(seq, d);
+      if (seqDiff(s, this.highestSeq) > 0) return d;
+      if (this.metaSeq[s & this.ringMask] === s) return d;
+    }
+    return this.ringMask;
+  }
+
   /** Conceals the missing packet `seq` (later ones are here), over its share of the hole. */
   private concealHole(seq: number): void {
     // The next packet present tells where the hole ends.
@@ -620,18 +639,22 @@ export class Playout {
     this.metaSeq[seq & this.ringMask] = -1;
     this.nextSeq = seqAdd(seq, 1);
     const end = next >= 0 ? this.metaSpurt[next]!.positionOf(this.metaExt[next]) : this.fifo.end + this.lastPacketSamples * Math.max(1, count);
-    const n = Math.round((end - this.fifo.end) / Math.max(1, count));
+    if (this.holesCovered > 0) {
+      this.holesCovered--; // concealed already while the buffer was dry
+      return;
+    }
+    // Its share of the hole, at most one packet (the rest of a hole is a pause between spurts).
+    const n = Math.min(this.lastPacketSamples, Math.round((end - this.fifo.end) / Math.max(1, count)));
     if (n <= 0) return; // its time is already covered
-    this.stats.concealed++;
-    this.concealAt(this.fifo.end, n, NaN, next >= 0 ? this.metaSpurt[next] : null);
+    if (this.concealAt(this.fifo.end, n, NaN, next >= 0 ? this.metaSpurt[next] : null)) this.stats.concealed++;
   }
 
-  /** Writes n samples of concealment (PLC while short, silence after maxConceal) at pos. */
-  private concealAt(pos: number, n: number, arrival: number, spurt: TalkSpurt | null): void {
+  /** Writes n samples of concealment (PLC while short, silence after maxConceal) at pos; returns whether PLC was used. */
+  private concealAt(pos: number, n: number, arrival: number, spurt: TalkSpurt | null): boolean {
     this.missingRun++;
     if (this.missingRun > this.maxConceal || this.stats.decoded === 0) {
       this.fifo.fillSilenceTo(pos + n);
-      return;
+      return false;
     }
     let written = 0;
     let pcm: Frame = this.decoder.conceal();
@@ -648,6 +671,7 @@ export class Playout {
     this.audioUntil = this.fifo.end;
     const s = spurt ?? this.currentSpurt();
     if (this.onFrame && s) this.report(s, pos, first, arrival, this.localTimeOfPosition(pos));
+    return true;
   }
 
   /** Local time at which axis position `pos` is rendered, from the slot being rendered. */

@@ -10,9 +10,9 @@
  * ratios the fractional phase moves slowly (one sample per ≥ 10 000), so
  * there are no audible images; what an interpolator costs is a slow
  * wobble of high-frequency level as the phase turns. For a 4-point cubic the
- * worst case (phase ½) is −0.01 dB at 1 kHz, −0.25 dB at 4 kHz, −1.4 dB at
- * 8 kHz (linear: −0.02, −0.3, −1.2 dB at phase ½ but with a far larger
- * error at 10 kHz and a corner at every sample); a windowed-sinc would cost
+ * worst case (phase ½) is −0.0004 dB at 1 kHz, −0.015 dB at 4 kHz, −0.23 dB
+ * at 8 kHz, −0.53 dB at 10 kHz (linear: −0.02, −0.30, −1.25, −2.0 dB, with
+ * a corner at every sample); a windowed-sinc would cost
  * 16+ multiplies a sample for the hundreds of agents a bench runs in one
  * process. At ratio exactly 1 with phase 0 it copies samples bit-exactly.
  */
