@@ -26,7 +26,7 @@ export class SampleFifo {
   start = 0;
   /** Axis position one past the newest sample held. */
   end = 0;
-  private readonly ring = new Float32Array(CAPACITY);
+  private readonly ring = new Int16Array(CAPACITY);
 
   /** Forgets everything; the next sample written is at `pos`. */
   resetAt(pos: number): void {
@@ -41,8 +41,18 @@ export class SampleFifo {
   /** Appends silence up to position `pos`. */
   fillSilenceTo(pos: number): void {
     const to = Math.min(pos, this.start + CAPACITY);
-    for (let p = this.end; p < to; p++) this.ring[p & MASK] = 0;
-    if (to > this.end) this.end = to;
+    if (to <= this.end) return;
+    if (to - this.end >= CAPACITY) this.ring.fill(0);
+    else {
+      const a = this.end & MASK;
+      const b = to & MASK;
+      if (a < b) this.ring.fill(0, a, b);
+      else {
+        this.ring.fill(0, a);
+        this.ring.fill(0, 0, b);
+      }
+    }
+    this.end = to;
   }
 
   /**
@@ -55,8 +65,10 @@ export class SampleFifo {
     const skip = Math.max(0, this.end - pos);
     const count = Math.min(n - skip, this.start + CAPACITY - this.end);
     if (count <= 0) return 0;
-    const base = this.end;
-    for (let i = 0; i < count; i++) this.ring[(base + i) & MASK] = src[from + skip + i];
+    const a = this.end & MASK;
+    const first = Math.min(count, CAPACITY - a);
+    this.ring.set(src.subarray(from + skip, from + skip + first), a);
+    if (first < count) this.ring.set(src.subarray(from + skip + first, from + skip + count), 0);
     this.end += count;
     return count;
   }
@@ -78,25 +90,36 @@ export class SampleFifo {
   read(out: Int16Array, pos: number, step: number): void {
     const n = out.length;
     const i0 = Math.floor(pos);
+    const ring = this.ring;
     if (step === 1 && pos === i0 && i0 >= this.start && i0 + n <= this.end) {
-      for (let i = 0; i < n; i++) out[i] = this.ring[(i0 + i) & MASK];
+      const a = i0 & MASK;
+      const first = Math.min(n, CAPACITY - a);
+      out.set(ring.subarray(a, a + first));
+      if (first < n) out.set(ring.subarray(0, n - first), first);
       return;
     }
+    const last = Math.floor(pos + (n - 1) * step);
+    const held = i0 - 1 >= this.start && last + 2 < this.end;
+    // Walk the stream with a whole index k and a fraction f in [0, 1): one new sample per step.
+    let k = i0;
+    let f = pos - i0;
+    let x0 = held ? ring[(k - 1) & MASK] : this.at(k - 1);
+    let x1 = held ? ring[k & MASK] : this.at(k);
+    let x2 = held ? ring[(k + 1) & MASK] : this.at(k + 1);
+    let x3 = held ? ring[(k + 2) & MASK] : this.at(k + 2);
     for (let i = 0; i < n; i++) {
-      const p = pos + i * step;
-      const k = Math.floor(p);
-      const f = p - k;
-      const x1 = this.at(k);
-      if (f === 0) {
-        out[i] = x1;
-        continue;
-      }
-      const x0 = this.at(k - 1);
-      const x2 = this.at(k + 1);
-      const x3 = this.at(k + 2);
       // Catmull-Rom: passes through x1 (f = 0) and x2 (f = 1) with matching slopes.
       const y = x1 + 0.5 * f * (x2 - x0 + f * (2 * x0 - 5 * x1 + 4 * x2 - x3 + f * (3 * (x1 - x2) + x3 - x0)));
       out[i] = y > 32767 ? 32767 : y < -32768 ? -32768 : Math.round(y);
+      f += step;
+      while (f >= 1) {
+        f -= 1;
+        k++;
+        x0 = x1;
+        x1 = x2;
+        x2 = x3;
+        x3 = held ? ring[(k + 2) & MASK] : this.at(k + 2);
+      }
     }
   }
 }
