@@ -492,7 +492,9 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
     this.lastLockedArrival = arrival;
     if (!this.reception!.onPacket(pkt.sequence, pkt.timestamp, arrival)) {
       this.drops.invalidSequence++;
-      return;
+      // A jump in sequence numbers waits for a second packet to confirm it (RFC 3550 A.1), but
+      // the first packet of a talk-spurt is played: playout renumbers on a new spurt itself.
+      if (!pkt.marker) return;
     }
     // L16 frames come as 2 packets of 10 ms (MTU): the playout takes whole frames.
     if (this.joiner?.codec.name !== s.codec) this.joiner = new FrameJoiner(codecInfo(s.codec as CodecName));
