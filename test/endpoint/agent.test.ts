@@ -216,6 +216,10 @@ t.test('two agents with clocks minutes apart play an Opus stream in step', async
     { wrongSource: 1, wrongSsrc: 1, wrongPayloadType: 1, malformed: 1, unknown: 1 },
     'hostile datagrams dropped and counted',
   );
+  for (const a of agents) {
+    // The stream ended cleanly after its last frame: that is neither concealment nor an underrun.
+    t.same({ concealed: a.playout?.stats.concealed, underruns: a.playout?.stats.underruns }, { concealed: 0, underruns: 0 }, 'a clean end counts no loss');
+  }
   await Promise.all(agents.map((a) => a.close()));
 
   const sourceClicks = detectClicks(source, 48000, -6, { minGapMs: 100 }).map((ms) => t0 + ms + DELAY_MS);
