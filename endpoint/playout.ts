@@ -290,9 +290,11 @@ export class Playout {
     const seq = sequence & 0xffff;
     const quiet = marker || arrivalLocalMs - this.lastArrival > NEW_SPURT_GAP_MS;
     this.lastArrival = arrivalLocalMs;
-    // A new spurt whose sequence number is not just after the old ones (we missed a long
-    // stretch, or the sender renumbered): start the sequence afresh rather than call it late.
-    const resequenced = this.haveSeq && quiet && (seqDiff(seq, this.nextSeq) < 0 || seqDiff(seq, this.highestSeq) > this.ringMask);
+    // A new spurt whose sequence number is far from the old ones (we missed a long stretch, or
+    // the sender renumbered): start the sequence afresh rather than call it late. (A duplicate
+    // or late marker packet is near them and changes nothing.)
+    const jump = this.haveSeq ? seqDiff(seq, this.highestSeq) : 0;
+    const resequenced = quiet && (jump > this.ringMask || jump < -this.ringMask);
     if (resequenced) this.resequence();
     if (this.haveSeq && seqDiff(seq, this.nextSeq) < 0) {
       if (this.started || this.stats.decoded > 0) {
@@ -456,9 +458,11 @@ export class Playout {
   }
 
   private spurtOfTimestamp(ts: number): TalkSpurt | undefined {
+    // The newest spurt whose packets are near this timestamp (a minute of ticks).
     const list = this.spurts.spurts;
-    for (let i = list.length - 1; i >= 0; i--) if (list[i].extOf(ts) >= 0) return list[i];
-    return list[0];
+    const window = 60 * this.decoder.clockRate;
+    for (let i = list.length - 1; i >= 0; i--) if (Math.abs(list[i].extOf(ts) - list[i].lastExt) <= window) return list[i];
+    return list[list.length - 1];
   }
 
   /** The spurt whose mapping the ideal position follows: the one being played, or the next one. */
@@ -535,7 +539,13 @@ export class Playout {
         continue;
       }
       if (seqDiff(this.highestSeq, seq) > 0) {
-        // A hole with later packets present: this one is lost (or too late to wait for).
+        // A hole with later packets present: this one is lost (or too late to wait for) once its
+        // time comes. Until then (it may be a spurt's first packet, overtaken) wait for it.
+        const dueAt = this.holePosition(seq);
+        if (dueAt >= needEnd) {
+          fifo.fillSilenceTo(needEnd);
+          return;
+        }
         if (this.dry) {
           // The dry spell was loss; its provisional concealment stands in for (some of) the missing packets.
           const missing = this.missingBeforeNextPresent(seq);
@@ -608,6 +618,16 @@ export class Playout {
     const waited = due - this.metaArrival[i];
     this.stats.bufferDelayMs += (waited - this.stats.bufferDelayMs) / (this.stats.decoded < 16 ? this.stats.decoded : 16);
     if (this.onFrame) this.report(spurt, pos, pcm, this.metaArrival[i], due);
+  }
+
+  /** Where the missing packet `seq` would start: before the next packet held, by one packet per missing number. */
+  private holePosition(seq: number): number {
+    const d = this.missingBeforeNextPresent(seq);
+    const s = seqAdd(seq, d);
+    const i = s & this.ringMask;
+    const spurt = this.metaSeq[i] === s ? this.metaSpurt[i] : null;
+    if (!spurt || Number.isNaN(spurt.pos0)) return -Infinity;
+    return spurt.positionOf(this.metaExt[i]) - d * this.lastPacketSamples;
   }
 
   /** How many sequence numbers from `seq` on are missing before the next packet held. */

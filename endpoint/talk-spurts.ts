@@ -114,7 +114,13 @@ export class TalkSpurts {
     if (last && !resequenced) {
       const d = seqDiff(seq, last.firstSeq);
       if (d < 0) {
-        // A straggler from an earlier spurt (or an old duplicate).
+        // A straggler from an earlier spurt (or an old duplicate); or a spurt's first packet
+        // overtaken by its second (which started the spurt): its timestamp tells.
+        const window = (SR_MATCH_MS * this.clockRate) / 1000;
+        for (let i = this.spurts.length - 1; i >= 0; i--) {
+          const s = this.spurts[i];
+          if (Math.abs(tsDiff(ts >>> 0, s.lastTs)) <= window && (seqDiff(seq, s.firstSeq) >= 0 || i === this.spurts.length - 1)) return s;
+        }
         for (let i = this.spurts.length - 2; i >= 0; i--) if (seqDiff(seq, this.spurts[i].firstSeq) >= 0) return this.spurts[i];
         return this.spurts[0];
       }

@@ -30,6 +30,7 @@ interface Case {
   hours: number;
   loseFirstSr?: boolean;
   seqJump?: number;
+  delayFirstMs?: number;
 }
 
 function run(c: Case) {
@@ -38,7 +39,7 @@ function run(c: Case) {
   const second = sineThenChirp(1000, SPURT_FRAMES);
   const packets = simulateStream(c.codec, [
     { startFrame: 0, pcm: first },
-    { startFrame: frames2, pcm: second, loseFirstSr: c.loseFirstSr, seqJump: c.seqJump },
+    { startFrame: frames2, pcm: second, loseFirstSr: c.loseFirstSr, seqJump: c.seqJump, delayFirstMs: c.delayFirstMs },
   ]);
   const clock = new FixedOffsetClock(OFFSET);
   const decoder = createDecoder(c.codec);
@@ -89,10 +90,11 @@ const cases: Case[] = [
   { codec: 'pcmu', hours: 80 },
   { codec: 'opus', hours: 26, loseFirstSr: true },
   { codec: 'pcmu', hours: 80, seqJump: 40_000 },
+  { codec: 'opus', hours: 13, delayFirstMs: 45 },
 ];
 
 for (const c of cases) {
-  const name = `${c.codec}: ${c.hours} h of silence${c.loseFirstSr ? ', the new spurt’s sender report lost' : ''}${c.seqJump ? ', sequence numbers jumped' : ''}`;
+  const name = `${c.codec}: ${c.hours} h of silence${c.loseFirstSr ? ', the new spurt’s sender report lost' : ''}${c.seqJump ? ', sequence numbers jumped' : ''}${c.delayFirstMs ? ', its first packet overtaken by the next two' : ''}`;
   t.test(name, async (t) => {
     const { p, afterFirst, rec, due2, second } = run(c);
     t.equal(afterFirst.decoded, 2 * SPURT_FRAMES, 'the first spurt played');

@@ -31,6 +31,8 @@ export interface SpurtSpec {
   loseFirstSr?: boolean;
   /** Add this to the sequence numbers from this spurt on (packets the agent never saw). */
   seqJump?: number;
+  /** The spurt's first packet (and its sender report) arrive this much later: overtaken by the next ones. */
+  delayFirstMs?: number;
 }
 
 export const SERVER_T0 = 1_763_900_000_000;
@@ -54,15 +56,17 @@ export function simulateStream(codec: CodecName, spurts: SpurtSpec[], opts: { ts
         // The bus's fade-out: 5 ms ramp to zero, then silence.
         for (let i = 0; i < FRAME_SAMPLES; i++) frame[i] = i < 240 ? Math.round(frame[i] * (1 - i / 240)) : 0;
       }
-      out.push({ kind: 'rtp', seq: seq & 0xffff, ts, payload: Buffer.from(enc.encode(frame)), marker: k === 0, serverMs, arrivalServerMs: serverMs + transit });
+      const late = k === 0 ? (s.delayFirstMs ?? 0) : 0;
+      out.push({ kind: 'rtp', seq: seq & 0xffff, ts, payload: Buffer.from(enc.encode(frame)), marker: k === 0, serverMs, arrivalServerMs: serverMs + transit + late });
       seq++;
       if ((k === 0 && !s.loseFirstSr) || (k > 0 && k % 125 === 0)) {
-        out.push({ kind: 'sr', seq: 0, ts, payload: Buffer.alloc(0), marker: false, serverMs, arrivalServerMs: serverMs + transit });
+        out.push({ kind: 'sr', seq: 0, ts, payload: Buffer.alloc(0), marker: false, serverMs, arrivalServerMs: serverMs + transit + late });
       }
     }
   }
   enc.close();
-  return out;
+  // In arrival order (stable: an SR stays after its packet).
+  return out.map((p, i) => ({ p, i })).sort((a, b) => a.p.arrivalServerMs - b.p.arrivalServerMs || a.i - b.i).map((x) => x.p);
 }
 
 /** A sine of `freqHz` for `frames` frames, then a linear chirp lowHz→highHz for as long (unambiguous for correlation). */
