@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { randomInt } from 'node:crypto';
 import WebSocket from 'ws';
 import type { AudioDecoder, CodecName } from '../codecs/codec.js';
-import { FRAME_MS, FRAME_SAMPLES } from '../codecs/pcm.js';
+import { FRAME_MS } from '../codecs/pcm.js';
 import { codecInfo, createDecoder, isCodecName } from '../codecs/registry.js';
 import { parseRtp } from '../protocols/rtp/packet.js';
 import { buildReceiverReport, parseRtcp } from '../protocols/rtp/rtcp.js';
@@ -46,6 +46,7 @@ import { ClockSync } from './clock-sync.js';
 import { FrameCycle } from './frame-cycle.js';
 import { FrameJoiner } from './frame-joiner.js';
 import { createSink, type AudioSink, type OutputSpec } from './output.js';
+import { OutputPump } from './output-pump.js';
 import { Playout, type PlayoutFrameHook } from './playout.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -121,6 +122,8 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
   playout: Playout | null = null;
   reception: ReceptionStats | null = null;
   sink: AudioSink | null = null;
+  /** Writes each slot to the sink, following the sound card's own clock when it reports one. */
+  pump: OutputPump | null = null;
   /** Connection attempts since the last welcome. */
   attempts = 0;
   lastReject: { code: string; message: string } | null = null;
@@ -139,7 +142,6 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
   private decoder: AudioDecoder | null = null;
   private unsubscribe: (() => void) | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private readonly frame = new Int16Array(FRAME_SAMPLES);
   private readonly keepaliveBuf = Buffer.alloc(MAX_KEEPALIVE_BYTES);
   private readonly rtcpBuf = Buffer.alloc(256);
   private readonly ownSsrc = randomInt(1, 0xffffffff);
@@ -183,6 +185,7 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
     if (this.state !== 'idle') return;
     const out = this.opts.output ?? { kind: 'null' };
     this.sink = 'write' in out ? out : createSink(out);
+    this.pump = new OutputPump({ sink: this.sink, serverNow: (l) => this.clock.serverNow(l), latencyMs: this.opts.outputLatencyMs });
     this.unsubscribe = this.cycle.subscribe((tick, index) => this.onTick(tick, index));
     this.connect();
   }
@@ -489,11 +492,13 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
     this.lastLockedArrival = arrival;
     if (!this.reception!.onPacket(pkt.sequence, pkt.timestamp, arrival)) {
       this.drops.invalidSequence++;
-      return;
+      // A jump in sequence numbers waits for a second packet to confirm it (RFC 3550 A.1), but
+      // the first packet of a talk-spurt is played: playout renumbers on a new spurt itself.
+      if (!pkt.marker) return;
     }
     // L16 frames come as 2 packets of 10 ms (MTU): the playout takes whole frames.
     if (this.joiner?.codec.name !== s.codec) this.joiner = new FrameJoiner(codecInfo(s.codec as CodecName));
-    this.joiner.push(pkt.ssrc, pkt.sequence, pkt.timestamp, pkt.payload, arrival, (seq, ts, payload, at) => playout.push(seq, ts, payload, at));
+    this.joiner.push(pkt.ssrc, pkt.sequence, pkt.timestamp, pkt.payload, arrival, (seq, ts, payload, at, marker) => playout.push(seq, ts, payload, at, marker), pkt.marker);
   }
   private joiner: FrameJoiner | null = null;
 
@@ -540,16 +545,8 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
   }
 
   private playSlot(local: number, silent: boolean): void {
-    const slot = local + (this.opts.outputLatencyMs ?? 0);
-    if (silent) {
-      this.frame.fill(0);
-      this.sink?.write(this.frame, this.clock.serverNow(slot));
-      this.wasAudible = false;
-      return;
-    }
-    const audible = this.playout ? this.playout.render(this.frame, slot) : (this.frame.fill(0), false);
-    const serverMs = this.clock.serverNow(slot);
-    this.sink?.write(this.frame, serverMs);
+    if (!this.pump) return;
+    const { audible, serverMs } = this.pump.play(this.playout, local, silent);
     if (audible && !this.wasAudible) this.emit('playing', { serverMs });
     this.wasAudible = audible;
   }

@@ -15,7 +15,8 @@ import type { CodecInfo } from '../codecs/codec.js';
 import { frameBytes, packetsPerFrame } from '../protocols/rtp/packetization.js';
 import { seqDiff } from '../protocols/rtp/sequence.js';
 
-export type FrameSink = (sequence: number, rtpTimestamp: number, payload: Buffer, arrivalLocalMs: number) => unknown;
+/** `marker`: the frame starts a talk-spurt (the RTP marker bit of its first packet). */
+export type FrameSink = (sequence: number, rtpTimestamp: number, payload: Buffer, arrivalLocalMs: number, marker: boolean) => unknown;
 
 export class FrameJoiner {
   private readonly parts: number;
@@ -30,6 +31,7 @@ export class FrameJoiner {
   private mask = 0;
   private ts = 0;
   private arrival = 0;
+  private marker = false;
   /** Frames passed on with a part missing. */
   incomplete = 0;
 
@@ -39,9 +41,9 @@ export class FrameJoiner {
     this.partTicks = codec.timestampStep / this.parts;
   }
 
-  push(ssrc: number, sequence: number, rtpTimestamp: number, payload: Buffer, arrivalLocalMs: number, sink: FrameSink): void {
+  push(ssrc: number, sequence: number, rtpTimestamp: number, payload: Buffer, arrivalLocalMs: number, sink: FrameSink, marker = false): void {
     if (this.parts === 1 || payload.length !== this.partBytes) {
-      sink(sequence, rtpTimestamp, payload, arrivalLocalMs);
+      sink(sequence, rtpTimestamp, payload, arrivalLocalMs, marker);
       return;
     }
     if (ssrc !== this.ssrc) {
@@ -67,7 +69,9 @@ export class FrameJoiner {
       this.mask = 0;
       this.ts = (rtpTimestamp - part * this.partTicks) >>> 0;
       this.arrival = arrivalLocalMs;
+      this.marker = false;
     }
+    if (marker) this.marker = true;
     payload.copy(this.pending!, part * this.partBytes);
     this.mask |= 1 << part;
     if (arrivalLocalMs > this.arrival) this.arrival = arrivalLocalMs;
@@ -79,6 +83,6 @@ export class FrameJoiner {
     if (this.mask !== (1 << this.parts) - 1) this.incomplete++;
     const frame = this.pending;
     this.pending = null;
-    sink(this.key & 0xffff, this.ts, frame, this.arrival);
+    sink(this.key & 0xffff, this.ts, frame, this.arrival, this.marker);
   }
 }

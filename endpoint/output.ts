@@ -1,7 +1,9 @@
 /**
- * Where an agent's audio goes. Every sink receives exactly one 960-sample
- * frame per 20 ms output slot (silence and concealment included), paced by
- * the shared FrameCycle, so a sink's timeline is the slot timeline.
+ * Where an agent's audio goes. Every sink receives one frame per 20 ms
+ * output slot (silence and concealment included), paced by the shared
+ * FrameCycle, so a sink's timeline is the slot timeline. A frame is 960
+ * samples unless the sink reports its delay (outputDelay) and its clock is
+ * found to run fast or slow: then a slot now and then has one more or fewer.
  *
  *   wav:FILE     WAV file plus FILE.json: the server wall-clock time at which
  *                sample 0 (and every 50th frame) was played, so recordings of
@@ -29,8 +31,18 @@ export interface AudioSink {
   readonly frames: number;
   /** Frames a piped player could not take in time (dropped, not queued without bound). */
   readonly dropped: number;
-  /** One slot's audio; `serverMs` is the server wall-clock time its first sample plays at. */
+  /**
+   * One slot's audio (960 samples, or a few more or fewer when the sound
+   * card's clock is compensated); `serverMs` is the server wall-clock time
+   * its first sample plays at.
+   */
   write(frame: Frame, serverMs: number): void;
+  /**
+   * Samples written but not yet played by the device at local time `localMs`
+   * (its delay report), or null when unknown. Absent for outputs without a
+   * clock of their own (files, null): they are taken to play at the local clock's rate.
+   */
+  outputDelay?(localMs: number): number | null;
   close(): Promise<void>;
 }
 
@@ -111,6 +123,8 @@ const ANCHOR_EVERY_FRAMES = 50;
 export class WavSink implements AudioSink {
   readonly kind = 'wav';
   frames = 0;
+  /** Samples written. */
+  samples = 0;
   readonly dropped = 0;
   private readonly writer: WavWriter;
   private readonly timeline: WavTimeline = { sampleRate: SAMPLE_RATE, channels: 1, sample0ServerMs: NaN, anchors: [], frames: 0 };
@@ -124,10 +138,11 @@ export class WavSink implements AudioSink {
     if (this.closing) return;
     if (this.frames % ANCHOR_EVERY_FRAMES === 0) {
       if (this.frames === 0) this.timeline.sample0ServerMs = serverMs;
-      this.timeline.anchors.push([this.frames * FRAME_SAMPLES, serverMs]);
+      this.timeline.anchors.push([this.samples, serverMs]);
     }
     this.writer.write(frame);
     this.frames++;
+    this.samples += frame.length;
   }
 
   close(): Promise<void> {

@@ -1,28 +1,39 @@
 /**
- * Plays each frame at the server's wall-clock time of that frame plus the
+ * Plays each sample at the server's wall-clock time of that sample plus the
  * zone's playout delay, so neighbouring clusters sound as one.
  *
- * RTCP sender reports give (NTP wall-clock, RTP timestamp) pairs: with them an
- * RTP timestamp maps to the server time it was produced at; the clock-sync
- * estimate maps server time to local time. Each output slot (960 samples due
- * at local time L) then renders exactly the stream samples that belong at L:
+ * RTCP sender reports give (NTP wall-clock, RTP timestamp) pairs: with them
+ * an RTP timestamp maps to the server time it was produced at; the
+ * clock-sync estimate maps server time to local time. Every talk-spurt gets
+ * its own timestamp base (endpoint/talk-spurts.ts), so a zone that was quiet
+ * for days plays its next alert on time. Each output slot (usually 960
+ * samples due at local time L; more or fewer when the sound card runs fast
+ * or slow) renders the stream samples that belong at L:
  *
  *   content server time = serverNow(L) − playoutDelay
- *   stream position     = pos(SR) + (content time − SR time) · 48 kHz
+ *   axis position       = spurt's reference position + (content time − reference time) · 48 kHz
  *
- * The position is sample-accurate (a slot may straddle two frames). Small
- * disagreements between the expected and the ideal position (drift, a slewed
- * clock estimate) are absorbed a few samples per slot; large ones (a new SR
- * mapping, a changed delay, a stall) re-anchor at once and are counted.
+ * Decoded packets are laid out on that axis (endpoint/sample-fifo.ts) in
+ * whatever length the codec's packets have, and read at a fractional
+ * position. Small disagreements between the read position and the ideal one
+ * (drift, a slewed clock estimate) are absorbed by reading a little faster
+ * or slower, at most maxCorrectionPpm (100 ppm: inaudible, no sample is
+ * dropped or repeated); the clocks' measured rates are followed the same way
+ * (feed-forward). Only a large error (a changed delay, a stall) re-anchors at
+ * once, with a 5 ms fade so it does not click; while nothing plays (between
+ * talk-spurts) the read head simply moves to where it belongs.
  *
  * Packets wait in the RTP jitter buffer (protocols/rtp/jitter-buffer.ts, in
- * its take(seq) mode: reorder, duplicates, late); a small ring maps each
- * frame index (from the RTP timestamp) to the sequence number that carried
- * it, so gaps in timestamps (an idle zone) never confuse the two. Frames are
- * decoded in order just before they are due; a missing frame is concealed by
- * the decoder's PLC; a packet whose frame was already played is dropped as late. A stream without sender reports (none within srWaitMs of
- * the first packet) is played `jitterTargetMs` after the first packet's
- * arrival, unsynchronised, until one arrives.
+ * its take(seq) mode: reorder, duplicates, late) and are decoded in
+ * sequence order just before they are due; a missing packet (a later one
+ * came) is concealed by the decoder's PLC. When nothing more has come (the
+ * buffer ran dry) the agent cannot yet tell loss from a programme that
+ * ended: it conceals a few packets provisionally and decides when the next
+ * packet shows up. The next sequence number, not late: the stream paused
+ * cleanly (nothing counted); a gap in sequence or a late packet: loss and
+ * an underrun. A stream without sender reports (none within srWaitMs of the
+ * first packet) is played `jitterTargetMs` after the first packet's arrival,
+ * unsynchronised, until one arrives.
  *
  * Pure logic: local time is whatever the caller passes in.
  */
@@ -30,31 +41,35 @@ import { FRAME_SAMPLES, SAMPLE_RATE, type Frame } from '../codecs/pcm.js';
 import type { AudioDecoder } from '../codecs/codec.js';
 import { pipelineDelaySamples } from '../codecs/registry.js';
 import { JitterBuffer } from '../protocols/rtp/jitter-buffer.js';
-import { tsDiff } from '../protocols/rtp/sequence.js';
+import { seqAdd, seqDiff } from '../protocols/rtp/sequence.js';
+import { SampleFifo } from './sample-fifo.js';
+import { NEW_SPURT_GAP_MS, TalkSpurts, type TalkSpurt } from './talk-spurts.js';
 
 /** The clock-sync view playout needs (endpoint/clock-sync.ts ClockSync fits). */
 export interface ServerClock {
   readonly synced: boolean;
   serverNow(local: number): number;
   localTimeOf(serverMs: number, localHint: number): number;
+  /** How fast the local clock runs against the server's, ppm (+ = local fast); 0 when absent. */
+  readonly driftPpm?: number;
 }
 
 /**
- * What a measurement hook learns about each frame as it is handed to the
- * output (decoded or concealed). One object is reused for every call: copy
+ * What a measurement hook learns about each packet as it is decoded or
+ * concealed for the output. One object is reused for every call: copy
  * what you keep. Times are in the agent's local clock, except serverMs.
  */
 export interface PlayoutFrameInfo {
-  /** RTP timestamp of the frame (the stream's clock rate). */
+  /** RTP timestamp of the packet (the stream's clock rate). */
   rtpTimestamp: number;
-  /** Local arrival time of the packet that carried it; NaN when concealed. */
+  /** Local arrival time of the packet; NaN when concealed. */
   arrivalLocalMs: number;
-  /** Server wall-clock time of the frame from the sender-report mapping; NaN without one. */
+  /** Server wall-clock time of its first sample from the sender-report mapping; NaN without one. */
   serverMs: number;
-  /** Local time the frame's first sample is rendered at (its playout time). */
+  /** Local time its first sample is rendered at (its playout time). */
   playoutLocalMs: number;
   concealed: boolean;
-  /** The PCM about to be played (960 samples); valid only during the call. */
+  /** The decoded PCM (the packet's length, usually 960 samples); valid only during the call. */
   pcm: Frame;
 }
 
@@ -71,39 +86,52 @@ export interface PlayoutOptions {
    * (unsynchronised: first arrival + jitterTargetMs). Default 1000 ms.
    */
   srWaitMs?: number;
-  /** Most samples added or dropped per slot to follow a drifting ideal position. */
-  maxSlipSamples?: number;
-  /** A position error beyond this re-anchors at once instead of slipping. */
+  /** Largest rate correction toward the ideal position, ppm. Default 100. */
+  maxCorrectionPpm?: number;
+  /** Time constant of the position correction (error / this = rate), ms. Default 5000. */
+  correctionTimeMs?: number;
+  /** A position error beyond this re-anchors at once (with a fade) instead of being followed. Default 20. */
   resyncMs?: number;
-  /** Packets further ahead than this many frames are dropped (ring size, power of 2). */
+  /** Packets further ahead than this are dropped (ring size, power of 2). */
   ringFrames?: number;
-  /** Consecutive concealed frames after which silence is played instead. */
+  /** Consecutive concealed packets after which silence is played instead. */
   maxConcealFrames?: number;
-  /** Measurement hook (bench/): called for every frame handed to the output. */
+  /** Measurement hook (bench/): called for every packet decoded or concealed for the output. */
   onFrame?: PlayoutFrameHook;
 }
 
 export interface PlayoutStats {
   packets: number;
   decoded: number;
-  /** Frames replaced by concealment (lost or not yet arrived). */
+  /** Packets replaced by concealment because they were lost or late (not a clean end). */
   concealed: number;
-  /** Packets that arrived after their frame was played (or skipped). */
+  /** Packets that arrived after their time was played. */
   late: number;
   duplicates: number;
   /** Packets too far ahead of the play position to hold. */
   tooEarly: number;
-  /** Times the buffer ran dry while the stream was playing. */
+  /** Times the buffer ran dry while the stream was still sending (not a programme's end). */
   underruns: number;
-  /** Frames skipped without being played (after a stall or a re-anchor). */
+  /** Packets passed over without being played (after a start, a stall or a re-anchor). */
   skipped: number;
   /** Large position corrections (re-anchors) after the start. */
   resyncs: number;
-  /** Samples inserted (+) or dropped (−) in total by slipping. */
-  slippedSamples: number;
+  /** Talk-spurts seen (each has its own timestamp base). */
+  talkSpurts: number;
+  /** Times the sequence numbering restarted (a jump across a silence, or a confirmed one). */
+  resequenced: number;
+  /** Rate correction in use toward the ideal position, ppm (+ = reading faster). */
+  correctionPpm: number;
+  /** Samples caught up (+) or given back (−) in total by rate corrections. */
+  correctedSamples: number;
   /** Mean time packets waited between arrival and their due time, ms (EWMA). */
   bufferDelayMs: number;
 }
+
+/** Errors below half a sample are left alone, so a matched stream is copied bit-exactly. */
+const DEAD_BAND_SAMPLES = 0.5;
+/** Re-anchor fade: 5 ms. */
+const FADE_SAMPLES = 240;
 
 export class Playout {
   readonly stats: PlayoutStats = {
@@ -116,7 +144,10 @@ export class Playout {
     underruns: 0,
     skipped: 0,
     resyncs: 0,
-    slippedSamples: 0,
+    talkSpurts: 0,
+    resequenced: 0,
+    correctionPpm: 0,
+    correctedSamples: 0,
     bufferDelayMs: 0,
   };
 
@@ -125,53 +156,54 @@ export class Playout {
   private delayMs: number;
   private readonly jitterTargetMs: number;
   private readonly srWaitMs: number;
-  private readonly maxSlip: number;
+  private readonly maxCorrection: number;
+  private readonly correctionSamples: number;
   private readonly resyncSamples: number;
   private readonly ringMask: number;
   private readonly maxConceal: number;
   private readonly onFrame: PlayoutFrameHook | undefined;
   private readonly frameInfo: PlayoutFrameInfo | undefined;
 
-  // RTP timestamps → 48 kHz positions relative to the first packet of the stream.
-  private clockRate = SAMPLE_RATE;
-  private step = FRAME_SAMPLES;
-  private hasBase = false;
-  private baseExt = 0;
-  private lastTs32 = 0;
-  private lastExt = 0;
-  private firstArrival = 0;
-
-  // The newest sender report, as (stream position in samples, server wall-clock ms).
-  private hasSr = false;
-  private srPos = 0;
-  private srMs = 0;
-  private pendingSr: { rtpTimestamp: number; ntpMs: number } | null = null;
-
-  // Packets, by sequence number; and per frame index k (relative to base) the
-  // sequence number and arrival time of the packet that carried it.
-  private readonly buffer: JitterBuffer<Buffer>;
-  private readonly slotK: Int32Array;
-  private readonly slotSeq: Uint16Array;
-  private readonly slotArrival: Float64Array;
-  private highestK = -1;
-
-  // Decoded frames, in order.
-  private nextDecodeK = 0;
-  private readonly decodedK = new Int32Array(4).fill(-1);
-  private readonly decoded: Frame[] = [0, 1, 2, 3].map(() => new Int16Array(FRAME_SAMPLES));
-  private readonly silent: Frame = new Int16Array(FRAME_SAMPLES);
-  private missingRun = 0;
-  private dry = false;
-  private lastAudible = false;
-
-  // Play position (samples, relative to base) expected for the next slot.
-  private started = false;
-  private pos = 0;
-  /**
-   * Stream position p holds the source's audio of p − this (the codec's
-   * encode → decode delay): played that much earlier, the source is on time.
-   */
+  private spurts: TalkSpurts;
+  /** Stream position p holds the source's audio of p − this (the codec's encode → decode delay). */
   private codecDelaySamples: number;
+
+  // Packets, by sequence number; per ring slot the spurt, timestamp (relative
+  // to the spurt) and arrival of the packet that carried that sequence number.
+  private readonly buffer: JitterBuffer<Buffer>;
+  private readonly metaSeq: Int32Array;
+  private readonly metaSpurt: (TalkSpurt | null)[];
+  private readonly metaExt: Float64Array;
+  private readonly metaArrival: Float64Array;
+  private haveSeq = false;
+  private nextSeq = 0;
+  private highestSeq = 0;
+  private firstArrival = 0;
+  private lastArrival = -Infinity;
+  /** Server time minus content time of arriving packets (EWMA), to place a spurt before its report. */
+  private transitMs = 0;
+  private transitSamples = 0;
+
+  // Decoded audio and the read head.
+  private readonly fifo = new SampleFifo();
+  private started = false;
+  private readPos = 0;
+  private lastOut = 0;
+  private fadeLeft = 0;
+  /** Axis range of the newest run of stream audio (decoded or concealed) written. */
+  private audioFrom = 0;
+  private audioUntil = -Infinity;
+  private lastPacketSamples: number;
+  private missingRun = 0;
+  private lastAudible = false;
+  /** The buffer ran dry: packets concealed since, not yet counted (a clean end or loss?). */
+  private dry = false;
+  private dryConcealed = 0;
+  /** Missing packets whose time the dry spell's concealment already covered. */
+  private holesCovered = 0;
+  /** Local time of the slot being rendered and the read head there (for hook times). */
+  private slotLocalMs = 0;
+  private slotStep = 1;
 
   constructor(options: PlayoutOptions) {
     this.decoder = options.decoder;
@@ -180,14 +212,16 @@ export class Playout {
     this.delayMs = options.playoutDelayMs;
     this.jitterTargetMs = options.jitterTargetMs ?? 60;
     this.srWaitMs = options.srWaitMs ?? 1000;
-    this.maxSlip = options.maxSlipSamples ?? 8;
-    this.resyncSamples = ((options.resyncMs ?? 40) * SAMPLE_RATE) / 1000;
+    this.maxCorrection = (options.maxCorrectionPpm ?? 100) * 1e-6;
+    this.correctionSamples = ((options.correctionTimeMs ?? 5000) * SAMPLE_RATE) / 1000;
+    this.resyncSamples = ((options.resyncMs ?? 20) * SAMPLE_RATE) / 1000;
     const ring = options.ringFrames ?? 512;
     if ((ring & (ring - 1)) !== 0) throw new RangeError('ringFrames must be a power of 2');
     this.ringMask = ring - 1;
-    this.slotK = new Int32Array(ring).fill(-1);
-    this.slotSeq = new Uint16Array(ring);
-    this.slotArrival = new Float64Array(ring);
+    this.metaSeq = new Int32Array(ring).fill(-1);
+    this.metaSpurt = new Array<TalkSpurt | null>(ring).fill(null);
+    this.metaExt = new Float64Array(ring);
+    this.metaArrival = new Float64Array(ring);
     this.buffer = new JitterBuffer<Buffer>({
       targetDelayMs: 0,
       minDelayMs: 0,
@@ -198,9 +232,10 @@ export class Playout {
     this.maxConceal = options.maxConcealFrames ?? 5;
     this.onFrame = options.onFrame;
     if (this.onFrame) {
-      this.frameInfo = { rtpTimestamp: 0, arrivalLocalMs: NaN, serverMs: NaN, playoutLocalMs: 0, concealed: false, pcm: this.silent };
+      this.frameInfo = { rtpTimestamp: 0, arrivalLocalMs: NaN, serverMs: NaN, playoutLocalMs: 0, concealed: false, pcm: new Int16Array(0) };
     }
-    this.setCodecClock(this.decoder.clockRate);
+    this.spurts = new TalkSpurts(this.decoder.clockRate);
+    this.lastPacketSamples = this.nominalPacketSamples();
   }
 
   get playoutDelayMs(): number {
@@ -213,10 +248,10 @@ export class Playout {
   }
 
   get hasSenderReport(): boolean {
-    return this.hasSr;
+    return this.spurts.axis === 'server';
   }
 
-  /** A changed zone delay: the next slot re-anchors on the new timeline. */
+  /** A changed zone delay: followed by the rate correction, or re-anchored when large. */
   setPlayoutDelay(ms: number): void {
     this.delayMs = ms;
   }
@@ -224,248 +259,455 @@ export class Playout {
   /** A new codec or stream: forget everything about the old one. */
   reset(decoder?: AudioDecoder): void {
     if (decoder) this.decoder = decoder;
-    this.setCodecClock(this.decoder.clockRate);
     this.codecDelaySamples = pipelineDelaySamples(this.decoder.name);
-    this.hasBase = this.hasSr = this.started = false;
-    this.pendingSr = null;
-    this.slotK.fill(-1);
+    this.spurts.reset(this.decoder.clockRate);
+    this.lastPacketSamples = this.nominalPacketSamples();
+    this.metaSeq.fill(-1);
+    this.metaSpurt.fill(null);
     this.buffer.reset();
-    this.decodedK.fill(-1);
-    this.highestK = -1;
-    this.nextDecodeK = 0;
-    this.missingRun = 0;
-    this.dry = false;
-    this.lastAudible = false;
+    this.haveSeq = false;
+    this.lastArrival = -Infinity;
+    this.transitSamples = 0;
+    this.restart();
   }
 
   /** An RTCP sender report of the stream: wall-clock `ntpMs` (server, Unix ms) ↔ `rtpTimestamp`. */
   onSenderReport(ntpMs: number, rtpTimestamp: number): void {
-    if (!this.hasBase) {
-      this.pendingSr = { rtpTimestamp, ntpMs };
-      return;
-    }
-    this.srPos = this.positionOf(this.peekExt(rtpTimestamp));
-    this.srMs = ntpMs;
-    this.hasSr = true;
+    const axis = this.spurts.axis;
+    this.spurts.onSenderReport(ntpMs, rtpTimestamp);
+    if (axis !== this.spurts.axis) this.restart();
   }
 
   /** A received packet (already validated: right SSRC and payload type). */
-  push(sequence: number, rtpTimestamp: number, payload: Buffer, arrivalLocalMs: number): 'ok' | 'late' | 'duplicate' | 'too-early' {
+  push(
+    sequence: number,
+    rtpTimestamp: number,
+    payload: Buffer,
+    arrivalLocalMs: number,
+    marker = false,
+  ): 'ok' | 'late' | 'duplicate' | 'too-early' {
     this.stats.packets++;
-    if (!this.hasBase) {
-      this.hasBase = true;
-      this.lastTs32 = rtpTimestamp >>> 0;
-      this.lastExt = this.baseExt = rtpTimestamp >>> 0;
-      this.firstArrival = arrivalLocalMs;
-      if (this.pendingSr) this.onSenderReport(this.pendingSr.ntpMs, this.pendingSr.rtpTimestamp);
-      this.pendingSr = null;
-    }
-    const ext = this.peekExt(rtpTimestamp);
-    if (ext > this.lastExt) {
-      this.lastExt = ext;
-      this.lastTs32 = rtpTimestamp >>> 0;
-    }
-    const k = Math.round((ext - this.baseExt) / this.step);
-    if (k < this.nextDecodeK) {
-      this.stats.late++;
-      return 'late';
-    }
-    if (k > this.nextDecodeK + this.ringMask) {
-      // A stream far ahead of us (we stalled, or never started playing): keep the newest.
-      if (!this.started) {
-        this.skipTo(k - this.ringMask);
-      } else {
-        this.stats.tooEarly++;
-        return 'too-early';
+    const seq = sequence & 0xffff;
+    const quiet = marker || arrivalLocalMs - this.lastArrival > NEW_SPURT_GAP_MS;
+    this.lastArrival = arrivalLocalMs;
+    // A new spurt whose sequence number is far from the old ones (we missed a long stretch, or
+    // the sender renumbered): start the sequence afresh rather than call it late. (A duplicate
+    // or late marker packet is near them and changes nothing.)
+    const jump = this.haveSeq ? seqDiff(seq, this.highestSeq) : 0;
+    const resequenced = quiet && (jump > this.ringMask || jump < -this.ringMask);
+    if (resequenced) this.resequence();
+    if (this.haveSeq && seqDiff(seq, this.nextSeq) < 0) {
+      if (this.started || this.stats.decoded > 0) {
+        this.stats.late++;
+        return 'late';
       }
+      this.nextSeq = seq; // not playing yet: an earlier packet moves the start back
     }
-    const i = k & this.ringMask;
-    if (this.slotK[i] === k) {
-      this.stats.duplicates++;
-      return 'duplicate';
-    }
-    const r = this.buffer.push(sequence, rtpTimestamp, payload, arrivalLocalMs);
+    const serverArrival = this.clock.synced ? this.clock.serverNow(arrivalLocalMs) : NaN;
+    const axis = this.spurts.axis;
+    const spurt = this.spurts.spurtOf(seq, rtpTimestamp, marker, arrivalLocalMs, serverArrival, this.transitMs, resequenced);
+    this.stats.talkSpurts = this.spurts.started;
+    if (axis !== this.spurts.axis) this.restart();
+    const r = this.buffer.push(seq, rtpTimestamp, payload, arrivalLocalMs);
     if (r === 'duplicate' || r === 'late' || r === 'too-early') {
       if (r === 'duplicate') this.stats.duplicates++;
       else if (r === 'late') this.stats.late++;
       else this.stats.tooEarly++;
       return r;
     }
-    this.slotK[i] = k;
-    this.slotSeq[i] = sequence & 0xffff;
-    this.slotArrival[i] = arrivalLocalMs;
-    if (k > this.highestK) this.highestK = k;
+    if (r === 'resync') {
+      // The buffer saw a confirmed jump in sequence numbers: the old ones are gone.
+      this.metaSeq.fill(-1);
+      this.haveSeq = false;
+      this.stats.resequenced++;
+    }
+    const i = seq & this.ringMask;
+    const ext = spurt.extOf(rtpTimestamp);
+    this.metaSeq[i] = seq;
+    this.metaSpurt[i] = spurt;
+    this.metaExt[i] = ext;
+    this.metaArrival[i] = arrivalLocalMs;
+    if (!this.haveSeq) {
+      this.haveSeq = true;
+      this.nextSeq = this.highestSeq = seq;
+      this.firstArrival = arrivalLocalMs;
+    } else if (seqDiff(seq, this.highestSeq) > 0) {
+      this.highestSeq = seq;
+    }
+    if (spurt.bySenderReport && Number.isFinite(serverArrival)) {
+      // How long packets take to arrive, to place a spurt whose report is lost.
+      const transit = serverArrival - spurt.msOf(spurt.positionOf(ext));
+      this.transitSamples++;
+      this.transitMs += (transit - this.transitMs) / Math.min(this.transitSamples, 16);
+    }
     return 'ok';
   }
 
   /**
-   * The local time at which the frame with this RTP timestamp is due, or NaN
-   * while no mapping exists yet. (What render() follows; tests compare with it.)
+   * The local time at which the packet with this RTP timestamp is due, or
+   * NaN while no mapping exists yet. (What render() follows; tests compare with it.)
    */
   dueLocalTime(rtpTimestamp: number, localHint: number): number {
-    if (!this.hasBase) return NaN;
-    const pos = this.positionOf(this.peekExt(rtpTimestamp));
-    if (this.hasSr) {
-      const contentMs = this.srMs + ((pos - this.codecDelaySamples - this.srPos) * 1000) / SAMPLE_RATE;
-      return this.clock.localTimeOf(contentMs + this.delayMs, localHint);
-    }
-    return this.firstArrival + this.jitterTargetMs + (pos * 1000) / SAMPLE_RATE;
+    const s = this.spurtOfTimestamp(rtpTimestamp);
+    if (!s || Number.isNaN(s.pos0)) return NaN;
+    const pos = s.positionOf(s.extOf(rtpTimestamp));
+    if (this.spurts.axis === 'server') return this.clock.localTimeOf(s.msOf(pos - this.codecDelaySamples) + this.delayMs, localHint);
+    return s.msOf(pos) + this.jitterTargetMs;
   }
 
   /**
-   * Fills `out` (960 samples) with the audio due at local time `localMs`
-   * (the start of the slot). Returns true when stream audio was rendered,
-   * false for silence (no stream, no clock yet, or buffer dry).
+   * Fills `out` with the audio due from local time `localMs` (the start of
+   * the slot) on. `outputRate` is the sound card's rate against the local
+   * clock (1 + its drift): out.length samples last out.length / outputRate
+   * nominal samples of local time. Returns true when stream audio was
+   * rendered, false for silence (no stream, no clock yet, or nothing to play).
    */
-  render(out: Frame, localMs: number): boolean {
+  render(out: Int16Array, localMs: number, outputRate = 1): boolean {
+    const n = out.length;
     const ideal = this.idealPosition(localMs);
     if (ideal === null) {
       out.fill(0);
       this.lastAudible = false;
+      this.lastOut = 0;
       return false;
     }
+    // Feed-forward: the stream advances at the server's rate, the card consumes at its own.
+    const drift = this.spurts.axis === 'server' ? (this.clock.driftPpm ?? 0) * 1e-6 : 0;
+    let step = (1 - drift) / outputRate;
     if (!this.started) {
       this.started = true;
-      this.pos = ideal;
-      this.skipTo(Math.floor(ideal / FRAME_SAMPLES));
+      this.readPos = Math.round(ideal);
+      this.fifo.resetAt(this.readPos - 1);
+      this.stats.correctionPpm = 0;
     } else {
-      const err = ideal - this.pos;
-      if (Math.abs(err) > this.resyncSamples) {
+      const err = ideal - this.readPos;
+      const silentNow = !this.lastAudible && this.readPos >= this.audioUntil;
+      if (silentNow && Math.abs(err) > DEAD_BAND_SAMPLES) {
+        // Nothing is playing (a quiet zone, the gap before a spurt): move at once, nobody hears it.
+        this.readPos = Math.round(ideal);
+        if (this.readPos - 1 < this.fifo.start || this.readPos > this.fifo.end) this.fifo.resetAt(this.readPos - 1);
+        this.stats.correctionPpm = 0;
+      } else if (Math.abs(err) > this.resyncSamples) {
         this.stats.resyncs++;
-        this.pos = ideal;
-        const k = Math.floor(ideal / FRAME_SAMPLES);
-        if (k > this.nextDecodeK + 1) this.skipTo(k);
-      } else if (err !== 0) {
-        const slip = Math.max(-this.maxSlip, Math.min(this.maxSlip, err));
-        this.pos += slip;
-        this.stats.slippedSamples += slip;
+        this.readPos = Math.round(ideal);
+        if (this.readPos - 1 < this.fifo.start || this.readPos > this.fifo.end) this.fifo.resetAt(this.readPos - 1);
+        this.fadeLeft = FADE_SAMPLES;
+        this.stats.correctionPpm = 0;
+      } else {
+        const beyond = Math.abs(err) <= DEAD_BAND_SAMPLES ? 0 : err - Math.sign(err) * DEAD_BAND_SAMPLES;
+        const c = Math.max(-this.maxCorrection, Math.min(this.maxCorrection, beyond / this.correctionSamples));
+        this.stats.correctionPpm = c * 1e6;
+        this.stats.correctedSamples += c * n;
+        step += c;
       }
     }
-
-    let audible = false;
-    let written = 0;
-    let p = this.pos;
-    while (written < FRAME_SAMPLES) {
-      const k = Math.floor(p / FRAME_SAMPLES);
-      const offset = p - k * FRAME_SAMPLES;
-      const n = Math.min(FRAME_SAMPLES - offset, FRAME_SAMPLES - written);
-      const frame = this.frameFor(k, localMs + ((k * FRAME_SAMPLES - this.pos) * 1000) / SAMPLE_RATE);
-      if (frame === null) out.fill(0, written, written + n);
-      else {
-        out.set(frame.subarray(offset, offset + n), written);
-        audible = true;
+    const from = this.readPos;
+    const to = from + n * step;
+    this.slotLocalMs = localMs;
+    this.slotStep = step * outputRate;
+    this.fill(Math.floor(to) + 3);
+    const audible = from < this.audioUntil && to > this.audioFrom;
+    if (audible) this.fifo.read(out, from, step);
+    else out.fill(0);
+    if (this.fadeLeft > 0) {
+      // A re-anchor: the last sample played ramps out while the new audio ramps in.
+      const held = this.lastOut;
+      const k0 = FADE_SAMPLES - this.fadeLeft;
+      const m = Math.min(this.fadeLeft, n);
+      for (let i = 0; i < m; i++) {
+        const g = (k0 + i) / FADE_SAMPLES;
+        out[i] = Math.round(held * (1 - g) + out[i] * g);
       }
-      written += n;
-      p += n;
+      this.fadeLeft -= m;
     }
-    this.pos += FRAME_SAMPLES;
+    this.lastOut = n > 0 ? out[n - 1] : 0;
+    this.readPos = to;
+    this.fifo.trimTo(Math.floor(to) - 2);
     this.lastAudible = audible;
     return audible;
   }
 
   // ---- internals -------------------------------------------------------------
 
-  private setCodecClock(clockRate: number): void {
-    this.clockRate = clockRate;
-    this.step = (clockRate * FRAME_SAMPLES) / SAMPLE_RATE;
+  private nominalPacketSamples(): number {
+    return Math.round((this.decoder.timestampStep * SAMPLE_RATE) / this.decoder.clockRate) || FRAME_SAMPLES;
   }
 
-  /** Extended (unwrapped) timestamp of a 32-bit one, relative to the newest seen. */
-  private peekExt(ts: number): number {
-    return this.lastExt + tsDiff(ts >>> 0, this.lastTs32);
+  /** Drops the buffered packets and the sequence reference (a jump in sequence numbers). */
+  private resequence(): void {
+    this.buffer.reset();
+    this.metaSeq.fill(-1);
+    this.haveSeq = false;
+    this.stats.resequenced++;
+    // As RTP receivers do (RFC 3550 A.1), a jump this large is a renumbering, not loss.
+    if (this.dry) this.dryWasPause();
   }
 
-  private positionOf(ext: number): number {
-    return Math.round(((ext - this.baseExt) * SAMPLE_RATE) / this.clockRate);
+  /** Forgets the read head and decoded audio (a new axis or stream); packets stay buffered. */
+  private restart(): void {
+    this.started = false;
+    this.fifo.resetAt(0);
+    this.audioUntil = -Infinity;
+    this.audioFrom = 0;
+    this.missingRun = 0;
+    this.dry = false;
+    this.dryConcealed = 0;
+    this.holesCovered = 0;
+    this.lastAudible = false;
+    this.fadeLeft = 0;
+  }
+
+  private spurtOfTimestamp(ts: number): TalkSpurt | undefined {
+    // The newest spurt whose packets are near this timestamp (a minute of ticks).
+    const list = this.spurts.spurts;
+    const window = 60 * this.decoder.clockRate;
+    for (let i = list.length - 1; i >= 0; i--) if (Math.abs(list[i].extOf(ts) - list[i].lastExt) <= window) return list[i];
+    return list[list.length - 1];
+  }
+
+  /** The spurt whose mapping the ideal position follows: the one being played, or the next one. */
+  private currentSpurt(): TalkSpurt | undefined {
+    const list = this.spurts.spurts;
+    if (this.started) {
+      const horizon = this.readPos + 2 * FRAME_SAMPLES;
+      let fallback: TalkSpurt | undefined;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const s = list[i];
+        if (Number.isNaN(s.pos0)) continue;
+        if (s.pos0 <= horizon) return s;
+        fallback = s;
+      }
+      return fallback;
+    }
+    // Not started: the spurt of the next packet to play.
+    const i = this.nextSeq & this.ringMask;
+    const s = this.metaSeq[i] === this.nextSeq ? this.metaSpurt[i] : null;
+    if (s && !Number.isNaN(s.pos0)) return s;
+    for (let k = list.length - 1; k >= 0; k--) if (!Number.isNaN(list[k].pos0)) return list[k];
+    return undefined;
   }
 
   private idealPosition(localMs: number): number | null {
-    if (!this.hasBase) return null;
-    if (this.hasSr) {
+    if (!this.haveSeq && !this.started) return null;
+    if (this.spurts.axis === 'none') {
+      if (!this.haveSeq || localMs - this.firstArrival < this.srWaitMs) return null;
+      this.spurts.startLocalAxis();
+    }
+    const s = this.currentSpurt();
+    if (!s) return null;
+    if (this.spurts.axis === 'server') {
       if (!this.clock.synced) return null;
       const contentMs = this.clock.serverNow(localMs) - this.delayMs;
-      return Math.round(this.srPos + this.codecDelaySamples + ((contentMs - this.srMs) * SAMPLE_RATE) / 1000);
+      return s.refPos + this.codecDelaySamples + ((contentMs - s.refMs) * SAMPLE_RATE) / 1000;
     }
-    if (localMs - this.firstArrival < this.srWaitMs) return null;
-    return Math.round(((localMs - this.firstArrival - this.jitterTargetMs) * SAMPLE_RATE) / 1000);
+    return s.refPos + ((localMs - this.jitterTargetMs - s.refMs) * SAMPLE_RATE) / 1000;
   }
 
-  /** Drops everything before frame k without decoding it. */
-  private skipTo(k: number): void {
-    for (let j = this.nextDecodeK; j < k && j <= this.highestK; j++) {
-      const i = j & this.ringMask;
-      if (this.slotK[i] === j) {
-        this.slotK[i] = -1;
-        this.stats.skipped++;
+  /** Decodes (or conceals) packets in sequence order until the decoded audio reaches axis position `needEnd`. */
+  private fill(needEnd: number): void {
+    const fifo = this.fifo;
+    while (fifo.end < needEnd) {
+      if (!this.haveSeq) {
+        fifo.fillSilenceTo(needEnd);
+        return;
       }
-    }
-    if (k > this.nextDecodeK) this.nextDecodeK = k;
-  }
-
-  /** The decoded frame k (decoding in order up to it), or null for silence. */
-  private frameFor(k: number, dueLocalMs: number): Frame | null {
-    if (k < 0) return null;
-    const held = this.decodedK.indexOf(k);
-    if (held >= 0) return this.decoded[held];
-    if (k < this.nextDecodeK) return null; // already gone (a backward re-anchor)
-    if (k > this.nextDecodeK + 3) this.skipTo(k);
-    let result: Frame | null = null;
-    for (let j = this.nextDecodeK; j <= k; j++) result = this.decodeNext(j, dueLocalMs - (k - j) * 20);
-    return result;
-  }
-
-  private decodeNext(j: number, dueLocalMs: number): Frame | null {
-    this.nextDecodeK = j + 1;
-    const i = j & this.ringMask;
-    const d = j & 3;
-    let frame: Frame | null = null;
-    // take() also passes over (frees) older slots of frames we skipped or lost.
-    const taken = this.slotK[i] === j ? this.buffer.take(this.slotSeq[i]) : null;
-    this.slotK[i] = -1;
-    if (taken?.kind === 'frame') {
-      frame = this.decoded[d];
-      copyFrame(this.decoder.decode(taken.payload), frame);
-      this.stats.decoded++;
-      const waited = dueLocalMs - this.slotArrival[i];
-      this.stats.bufferDelayMs += (waited - this.stats.bufferDelayMs) / (this.stats.decoded < 16 ? this.stats.decoded : 16);
-      this.missingRun = 0;
-      this.dry = false;
-    } else {
-      this.missingRun++;
-      if (j > this.highestK && !this.dry) {
-        // Nothing buffered at or beyond this frame: the buffer ran dry.
+      const seq = this.nextSeq;
+      const i = seq & this.ringMask;
+      if (this.metaSeq[i] === seq && this.buffer.has(seq)) {
+        const spurt = this.metaSpurt[i]!;
+        if (Number.isNaN(spurt.pos0)) {
+          this.dropNext(); // placed on an axis that no longer exists
+          continue;
+        }
+        const pos = spurt.positionOf(this.metaExt[i]);
+        if (pos >= needEnd) {
+          fifo.fillSilenceTo(needEnd); // its time has not come (a quiet zone between spurts)
+          return;
+        }
+        if (this.dry) {
+          // The next packet in sequence after a dry spell: it resumes where we are (a clean
+          // pause or end of programme) or it came after its time was concealed (an underrun).
+          if (pos >= fifo.end) this.dryWasPause();
+          else this.dryWasLoss();
+        }
+        if (pos + this.lastPacketSamples <= fifo.end) {
+          // Its time is past: concealed already (it came late), or passed over (the start, a re-anchor).
+          this.dropNext(pos >= this.audioFrom && pos < this.audioUntil);
+          continue;
+        }
+        this.decodeNext(i, spurt, pos);
+        continue;
+      }
+      if (seqDiff(this.highestSeq, seq) > 0) {
+        // A hole with later packets present: this one is lost (or too late to wait for) once its
+        // time comes. Until then (it may be a spurt's first packet, overtaken) wait for it.
+        const dueAt = this.holePosition(seq);
+        if (dueAt >= needEnd) {
+          fifo.fillSilenceTo(needEnd);
+          return;
+        }
+        if (this.dry) {
+          // The dry spell was loss; its provisional concealment stands in for (some of) the missing packets.
+          const missing = this.missingBeforeNextPresent(seq);
+          this.holesCovered = Math.min(this.dryConcealed, missing);
+          this.dryWasLoss(missing);
+        }
+        this.concealHole(seq);
+        continue;
+      }
+      // Nothing at or after this sequence number: the buffer ran dry.
+      if (!this.dry) {
         this.dry = true;
-        this.stats.underruns++;
+        this.dryConcealed = 0;
       }
-      if (this.missingRun <= this.maxConceal && this.stats.decoded > 0) {
-        frame = this.decoded[d];
-        copyFrame(this.decoder.conceal(), frame);
-        this.stats.concealed++;
+      if (this.dryConcealed < this.maxConceal && this.stats.decoded > 0 && this.audioUntil >= fifo.end) {
+        if (this.concealAt(fifo.end, this.lastPacketSamples, NaN, null)) this.dryConcealed++;
+        else this.dryConcealed = this.maxConceal; // the concealment run is over: silence from here
+      } else {
+        fifo.fillSilenceTo(needEnd);
+        return;
       }
     }
-    this.decodedK[d] = frame ? j : -1;
-    if (frame && this.onFrame) this.reportFrame(j, frame, taken?.kind === 'frame' ? this.slotArrival[i] : NaN, dueLocalMs);
-    return frame;
   }
 
-  private reportFrame(j: number, frame: Frame, arrivalLocalMs: number, dueLocalMs: number): void {
+  private dryWasPause(): void {
+    this.dry = false;
+    this.dryConcealed = 0;
+  }
+
+  /** Counts the dry spell as loss: what was concealed, up to `lost` packets (the rest was the end of the stream). */
+  private dryWasLoss(lost = Infinity): void {
+    this.stats.concealed += Math.min(this.dryConcealed, lost);
+    this.stats.underruns++;
+    this.dry = false;
+    this.dryConcealed = 0;
+  }
+
+  private dropNext(late = false): void {
+    const seq = this.nextSeq;
+    const r = this.buffer.take(seq);
+    if (r.kind === 'frame') {
+      if (late) this.stats.late++;
+      else this.stats.skipped++;
+    }
+    this.metaSeq[seq & this.ringMask] = -1;
+    this.nextSeq = seqAdd(seq, 1);
+  }
+
+  private decodeNext(i: number, spurt: TalkSpurt, pos: number): void {
+    const seq = this.nextSeq;
+    const taken = this.buffer.take(seq);
+    this.metaSeq[i] = -1;
+    this.nextSeq = seqAdd(seq, 1);
+    if (taken.kind !== 'frame') return;
+    const pcm = this.decoder.decode(taken.payload);
+    const m = pcm.length;
+    spurt.decoded = true;
+    this.stats.decoded++;
+    this.missingRun = 0;
+    if (m > 0) this.lastPacketSamples = m;
+    const fifo = this.fifo;
+    if (pos + m <= fifo.end) {
+      this.stats.late++;
+      return;
+    }
+    if (pos > this.audioUntil) this.audioFrom = Math.max(pos, fifo.end);
+    fifo.write(pcm, 0, m, pos);
+    this.audioUntil = fifo.end;
+    const due = this.localTimeOfPosition(pos);
+    const waited = due - this.metaArrival[i];
+    this.stats.bufferDelayMs += (waited - this.stats.bufferDelayMs) / (this.stats.decoded < 16 ? this.stats.decoded : 16);
+    if (this.onFrame) this.report(spurt, pos, pcm, this.metaArrival[i], due);
+  }
+
+  /** Where the missing packet `seq` would start: before the next packet held, by one packet per missing number. */
+  private holePosition(seq: number): number {
+    const d = this.missingBeforeNextPresent(seq);
+    const s = seqAdd(seq, d);
+    const i = s & this.ringMask;
+    const spurt = this.metaSeq[i] === s ? this.metaSpurt[i] : null;
+    if (!spurt || Number.isNaN(spurt.pos0)) return -Infinity;
+    return spurt.positionOf(this.metaExt[i]) - d * this.lastPacketSamples;
+  }
+
+  /** How many sequence numbers from `seq` on are missing before the next packet held. */
+  private missingBeforeNextPresent(seq: number): number {
+    for (let d = 1; d <= this.ringMask; d++) {
+      const s = seqAdd(seq, d);
+      if (seqDiff(s, this.highestSeq) > 0) return d;
+      if (this.metaSeq[s & this.ringMask] === s) return d;
+    }
+    return this.ringMask;
+  }
+
+  /** Conceals the missing packet `seq` (later ones are here), over its share of the hole. */
+  private concealHole(seq: number): void {
+    // The next packet present tells where the hole ends.
+    let next = -1;
+    let count = 0;
+    for (let d = 1; d <= this.ringMask; d++) {
+      const s = seqAdd(seq, d);
+      if (seqDiff(s, this.highestSeq) > 0) break;
+      const i = s & this.ringMask;
+      if (this.metaSeq[i] === s && this.metaSpurt[i] && !Number.isNaN(this.metaSpurt[i]!.pos0)) {
+        next = i;
+        count = d;
+        break;
+      }
+    }
+    this.buffer.take(seq);
+    this.metaSeq[seq & this.ringMask] = -1;
+    this.nextSeq = seqAdd(seq, 1);
+    const end = next >= 0 ? this.metaSpurt[next]!.positionOf(this.metaExt[next]) : this.fifo.end + this.lastPacketSamples * Math.max(1, count);
+    if (this.holesCovered > 0) {
+      this.holesCovered--; // concealed already while the buffer was dry
+      return;
+    }
+    // Its share of the hole, at most one packet (the rest of a hole is a pause between spurts).
+    const n = Math.min(this.lastPacketSamples, Math.round((end - this.fifo.end) / Math.max(1, count)));
+    if (n <= 0) return; // its time is already covered
+    if (this.concealAt(this.fifo.end, n, NaN, next >= 0 ? this.metaSpurt[next] : null)) this.stats.concealed++;
+  }
+
+  /** Writes n samples of concealment (PLC while short, silence after maxConceal) at pos; returns whether PLC was used. */
+  private concealAt(pos: number, n: number, arrival: number, spurt: TalkSpurt | null): boolean {
+    this.missingRun++;
+    if (this.missingRun > this.maxConceal || this.stats.decoded === 0) {
+      this.fifo.fillSilenceTo(pos + n);
+      return false;
+    }
+    let written = 0;
+    let pcm: Frame = this.decoder.conceal();
+    const first = pcm;
+    while (written < n) {
+      const k = Math.min(n - written, pcm.length);
+      if (k <= 0) break;
+      this.fifo.write(pcm, 0, k, pos + written);
+      written += k;
+      if (written < n) pcm = this.decoder.conceal();
+    }
+    if (written < n) this.fifo.fillSilenceTo(pos + n);
+    if (pos > this.audioUntil) this.audioFrom = pos;
+    this.audioUntil = this.fifo.end;
+    const s = spurt ?? this.currentSpurt();
+    if (this.onFrame && s) this.report(s, pos, first, arrival, this.localTimeOfPosition(pos));
+    return true;
+  }
+
+  /** Local time at which axis position `pos` is rendered, from the slot being rendered. */
+  private localTimeOfPosition(pos: number): number {
+    return this.slotLocalMs + ((pos - this.readPos) * 1000) / SAMPLE_RATE / this.slotStep;
+  }
+
+  private report(s: TalkSpurt, pos: number, pcm: Frame, arrivalLocalMs: number, dueLocalMs: number): void {
     const info = this.frameInfo!;
-    info.rtpTimestamp = (this.baseExt + j * this.step) % 0x1_0000_0000;
+    const ext = Math.round((pos - s.pos0) / s.samplesPerTick);
+    info.rtpTimestamp = (((s.ts0 + ext) % 0x1_0000_0000) + 0x1_0000_0000) % 0x1_0000_0000;
     info.arrivalLocalMs = arrivalLocalMs;
-    info.serverMs = this.hasSr ? this.srMs + ((j * FRAME_SAMPLES - this.srPos) * 1000) / SAMPLE_RATE : NaN;
+    info.serverMs = this.spurts.axis === 'server' ? s.msOf(pos) : NaN;
     info.playoutLocalMs = dueLocalMs;
     info.concealed = Number.isNaN(arrivalLocalMs);
-    info.pcm = frame;
+    info.pcm = pcm;
     this.onFrame!(info);
-  }
-}
-
-/** Copies a decoded frame into a slot frame; odd-sized packets are cut or padded with silence. */
-function copyFrame(src: Frame, dst: Frame): void {
-  if (src.length === dst.length) dst.set(src);
-  else {
-    const n = Math.min(src.length, dst.length);
-    dst.set(src.subarray(0, n));
-    dst.fill(0, n);
   }
 }

@@ -138,7 +138,8 @@ async function stream(env: Env, source: Int16Array, opts: SendOptions): Promise<
         const len = writeRtpHeader(packet, 0, { payloadType: enc.payloadType, sequence: (65530 + n) & 0xffff, timestamp: ts, ssrc, marker: n === 0 });
         payload.copy(packet, len);
         octets += payload.length;
-        send(packet.subarray(0, len + payload.length));
+        // A copy: dgram sends after this loop has moved on, and `packet` is reused.
+        send(Buffer.from(packet.subarray(0, len + payload.length)));
         if (opts.hostile && n === 40) {
           const spoof = Buffer.from(packet.subarray(0, len + payload.length));
           send(spoof, other); // right everything, wrong source address
@@ -215,6 +216,10 @@ t.test('two agents with clocks minutes apart play an Opus stream in step', async
     { wrongSource: 1, wrongSsrc: 1, wrongPayloadType: 1, malformed: 1, unknown: 1 },
     'hostile datagrams dropped and counted',
   );
+  for (const a of agents) {
+    // The stream ended cleanly after its last frame: that is neither concealment nor an underrun.
+    t.same({ concealed: a.playout?.stats.concealed, underruns: a.playout?.stats.underruns }, { concealed: 0, underruns: 0 }, 'a clean end counts no loss');
+  }
   await Promise.all(agents.map((a) => a.close()));
 
   const sourceClicks = detectClicks(source, 48000, -6, { minGapMs: 100 }).map((ms) => t0 + ms + DELAY_MS);
