@@ -2,7 +2,7 @@
 // "Phát ngay": choose zones in the tree, something to play (a library file, a test tone, a
 // siren), a priority by its official name, an optional maximum duration; start. Below, the
 // active programmes with Stop buttons and the on-air table, refreshed every few seconds.
-// Server contract: /work/notes/playback-api.md (POST/GET /playback, DELETE /playback/:id, GET /on-air).
+// Server contract: server/api/playback.ts (POST/GET /playback, DELETE /playback/:id, GET /on-air).
 import { h, field, notice, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, ApiError } from '../api.js';
