@@ -86,7 +86,7 @@ export const MESSAGES = {
     vi: 'Không ghi được nhật ký phát sóng xuống đĩa ({reason}); {held} dòng đang được giữ trong bộ nhớ và sẽ được ghi khi đĩa có chỗ trống.',
     en: 'The as-run journal cannot be written to disk ({reason}); {held} rows are held in memory and will be written when there is space again.',
   },
-  engine_down: { vi: 'Bộ phát âm thanh đã dừng: không phát được tới loa nào. Hãy khởi động lại máy chủ Loa.', en: 'The media engine has stopped: nothing can reach the loudspeakers. Restart the Loa server.' },
+  engine_down: { vi: 'Bộ phát âm thanh đã dừng: tạm thời không phát được tới loa nào. Loa đang tự khởi động lại bộ phát; nếu tình trạng này kéo dài, hãy khởi động lại máy chủ Loa.', en: 'The media engine has stopped: nothing reaches the loudspeakers for now. Loa is restarting it by itself; if this lasts, restart the Loa server.' },
   // Nouns used by not_found.
   what_zone: { vi: 'vùng', en: 'zone' },
   what_endpoint: { vi: 'thiết bị', en: 'endpoint' },

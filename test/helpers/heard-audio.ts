@@ -1,9 +1,10 @@
 // Telling a programme's offset from the audio an agent heard: a WAV whose second k is a tone
 // of 300 + 50·k Hz, and a reader of the agent's WAV output (with its server-time timeline)
-// that says which second of that file was heard at a given server time.
+// that says which second of that file was heard at a given server time; and the agent that records it.
 import { readFileSync } from 'node:fs';
 import { dominantFrequency } from '../../codecs/analysis.js';
 import { readWav, writeWavHeader } from '../../codecs/wav.js';
+import { SpeakerAgent } from '../../endpoint/agent.js';
 import type { WavTimeline } from '../../endpoint/output.js';
 
 /** Mono 16-bit 48 kHz WAV; second k is a tone of 300 + 50·k Hz. */
@@ -34,4 +35,36 @@ export function heardStepAt(wavPath: string): (serverMs: number) => number {
     const f = dominantFrequency(wav.samples.subarray(i - 2400, i + 2400), 48000);
     return (f - 300) / 50;
   };
+}
+
+interface Tap {
+  teardown(fn: () => unknown): void;
+}
+
+/**
+ * A PCMU speaker agent that records what it plays to `wavPath` (read it with heardStepAt),
+ * reconnects quickly after a restart, and is closed at teardown; resolves once its clock is
+ * synced (or throws after `syncTimeoutMs`).
+ */
+export async function listeningAgent(
+  t: Tap,
+  o: { server: string; endpointId: string; token: string; wavPath: string; syncTimeoutMs?: number },
+): Promise<SpeakerAgent> {
+  const agent = new SpeakerAgent({
+    server: o.server,
+    endpointId: o.endpointId,
+    token: o.token,
+    codecs: ['pcmu'],
+    output: { kind: 'wav', path: o.wavPath },
+    reconnectMinMs: 100,
+    reconnectMaxMs: 400,
+  });
+  t.teardown(() => agent.close());
+  await agent.start();
+  const deadline = Date.now() + (o.syncTimeoutMs ?? 30_000);
+  while (!(agent.session && agent.clock.synced)) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the agent to sync');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return agent;
 }

@@ -7,11 +7,10 @@
 // resumptions, and the statistics count only what aired.
 import t from 'tap';
 import path from 'node:path';
-import { SpeakerAgent } from '../../endpoint/agent.js';
 import { monthlyStats } from '../../scheduler/monthly-stats.js';
 import type { AsRunRow } from '../../scheduler/as-run.js';
 import { multipartBody } from '../helpers/audio-files.js';
-import { heardStepAt, steppedWav } from '../helpers/heard-audio.js';
+import { heardStepAt, listeningAgent, steppedWav } from '../helpers/heard-audio.js';
 import { restartableServer } from '../helpers/restartable-server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,18 +44,7 @@ t.test('kill -9 with a manual and an emergency programme running: both resume at
   const ep = await s.api(token, 'POST', '/endpoints', { name: 'loa-1', zoneId: zone.body.id, kind: 'rtp', codecs: ['pcmu'] });
   t.equal(ep.status, 201);
   const wavPath = path.join(s.dataDir, 'agent.wav');
-  const agent = new SpeakerAgent({
-    server: `ws://127.0.0.1:${s.port}`,
-    endpointId: ep.body.endpoint.id,
-    token: ep.body.credential,
-    codecs: ['pcmu'],
-    output: { kind: 'wav', path: wavPath },
-    reconnectMinMs: 100,
-    reconnectMaxMs: 400,
-  });
-  t.teardown(() => agent.close());
-  await agent.start();
-  await until(() => Boolean(agent.session && agent.clock.synced), 'the agent to sync');
+  const agent = await listeningAgent(t, { server: `ws://127.0.0.1:${s.port}`, endpointId: ep.body.endpoint.id, token: ep.body.credential, wavPath });
 
   const asRun = async (zoneId: string) => (await s.api(token, 'GET', `/as-run?zoneId=${zoneId}`)).body.items as ApiRow[];
   const play = async (body: object) => {

@@ -18,7 +18,7 @@ t.test('readiness follows the media engine', async (t) => {
   const down = await server.api('GET', '/readyz');
   t.equal(down.status, 503);
   t.equal(down.body.error, 'engine_down');
-  t.match(down.body.message, /media engine has stopped.*Restart the Loa server/, 'a sentence an operator can act on (the harness asks for English)');
+  t.match(down.body.message, /media engine has stopped.*restarting it by itself/, 'a sentence an operator can act on (the harness asks for English)');
   const vi = await fetch(`${server.url}/readyz`, { headers: { 'accept-language': 'vi' } });
   t.match(((await vi.json()) as { message: string }).message, /Bộ phát âm thanh đã dừng/, 'and in Vietnamese');
   const healthz = await server.api('GET', '/healthz');

@@ -8,14 +8,13 @@ import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SpeakerAgent } from '../../endpoint/agent.js';
 import type { ProgrammeZoneEvent } from '../../engine/protocol.js';
 import { startAsRunRecorder } from '../../server/as-run/recorder.js';
 import { dbRowToAsRun } from '../../server/as-run/store.js';
 import { timetableDb } from '../../server/timetable/tables.js';
 import { createLogger } from '../../server/logger.js';
 import { monthlyStats } from '../../scheduler/monthly-stats.js';
-import { heardStepAt, steppedWav } from '../helpers/heard-audio.js';
+import { heardStepAt, listeningAgent, steppedWav } from '../helpers/heard-audio.js';
 import { startBroadcastServer, until } from './harness.js';
 
 t.test('a dead media worker is restarted and what was on air comes back at its offset', async (t) => {
@@ -38,18 +37,7 @@ t.test('a dead media worker is restarted and what was on air comes back at its o
   const fixed = await server.api('POST', '/api/v1/endpoints', { name: 'rx', zoneId: zone.id, kind: 'rtp', codecs: ['pcmu'], address: '127.0.0.1', port: rx.address().port });
   t.equal(fixed.status, 201);
   const wavPath = path.join(dir, 'agent.wav');
-  const agent = new SpeakerAgent({
-    server: server.wsUrl,
-    endpointId: ep.body.endpoint.id,
-    token: ep.body.credential,
-    codecs: ['pcmu'],
-    output: { kind: 'wav', path: wavPath },
-    reconnectMinMs: 100,
-    reconnectMaxMs: 400,
-  });
-  t.teardown(() => agent.close());
-  await agent.start();
-  await until(() => Boolean(agent.session && agent.clock.synced), 'the agent to sync', 20_000);
+  const agent = await listeningAgent(t, { server: server.wsUrl, endpointId: ep.body.endpoint.id, token: ep.body.credential, wavPath, syncTimeoutMs: 20_000 });
   let reconnects = 0;
   agent.on('connected', () => reconnects++);
 
