@@ -72,6 +72,8 @@ export class ClockSync {
   private intercept = 0;
   private slope = 0;
   private bestRtt = 0;
+  /** Largest round trip among the samples the model was fitted to: how far off the model may be (×½). */
+  private modelRtt = 0;
   private correction = 0;
   private correctionAt = 0;
 
@@ -168,12 +170,18 @@ export class ClockSync {
 
   private isJump(s: Sample): boolean {
     const residual = Math.abs(s.offset - this.modelAt(s.local));
-    return residual > this.stepThresholdMs + s.rtt;
+    // Both the model and the sample may be off by up to half their round trip. A model made from
+    // slow first exchanges (a server busy with 50 agents connecting at once: 0.1–0.8 s round trips)
+    // met by a fast one is better information, not a clock jump: it must enter the window, or the
+    // agent keeps playing hundreds of ms off until three "jumps" in a row reset it.
+    return residual > this.stepThresholdMs + s.rtt + this.modelRtt;
   }
 
   private refit(at: number): void {
     const before = this.isSynced ? this.offsetMs(at) : 0;
     const trusted = this.trustedSamples();
+    this.modelRtt = 0;
+    for (const s of trusted) this.modelRtt = Math.max(this.modelRtt, s.rtt);
     let mx = 0;
     let my = 0;
     for (const s of trusted) {

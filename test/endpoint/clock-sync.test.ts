@@ -124,3 +124,29 @@ t.test('impossible stamps are rejected and counted', async (t) => {
   t.equal(sync.stats.rejected, 3);
   t.notOk(sync.synced);
 });
+
+t.test('synced on slow first exchanges, it takes in the fast ones even between slow ones', async (t) => {
+  // A server busy with many agents connecting at once stamps the first requests late: the uplink
+  // takes 600 ms, the reply 5 ms, so those samples say the offset is ~300 ms off the truth. Later
+  // exchanges are fast, but the server is still busy now and then (every other one is slow).
+  const SERVER0 = 1_763_900_000_000;
+  const offset = 12_345;
+  const local = (real: number) => SERVER0 + offset + real;
+  const exchange = (real: number, up: number, down: number) => ({ t0: local(real), t1: SERVER0 + real + up, t2: SERVER0 + real + up + 0.05, t3: local(real + up + 0.05 + down) });
+  const sync = new ClockSync({ now: () => 0 });
+  let real = 0;
+  for (let i = 0; i < 4; i++, real += 100) {
+    const x = exchange(real, 600, 5);
+    sync.addSample(x.t0, x.t1, x.t2, x.t3);
+  }
+  t.ok(sync.synced, 'synced on four samples');
+  t.ok(Math.abs(sync.estimatedOffsetMs(local(real)) - -offset) > 250, 'and ~300 ms off the truth');
+  for (let i = 0; i < 6; i++, real += 1000) {
+    const x = i % 2 === 0 ? exchange(real, 2, 2) : exchange(real, 600, 5);
+    sync.addSample(x.t0, x.t1, x.t2, x.t3);
+  }
+  // Three fast exchanges in all, never two in a row: the estimate is right (it used to treat each
+  // fast one as a clock jump and wait for three in a row, which a busy server may never give).
+  const error = Math.abs(sync.estimatedOffsetMs(local(real)) - -offset);
+  t.ok(error < 2, `estimate within 2 ms after three fast exchanges (error ${error.toFixed(2)} ms)`);
+});
