@@ -124,7 +124,14 @@ export class TalkSpurts {
         for (let i = this.spurts.length - 2; i >= 0; i--) if (seqDiff(seq, this.spurts[i].firstSeq) >= 0) return this.spurts[i];
         return this.spurts[0];
       }
-      const begins = d > 0 && (marker || arrival - last.lastArrival > NEW_SPURT_GAP_MS);
+      // After a quiet spell without a marker (a lost one), a new spurt's timestamps moved on by
+      // about the spell. A stall (this process or the path held packets back: seen under
+      // stress-ng) delivers packets whose timestamps moved on by far less than the gap: the same
+      // spurt, late. Placing those as a new spurt by their arrival time would shift it by the stall.
+      const gapMs = arrival - last.lastArrival;
+      const advanceMs = (tsDiff(ts >>> 0, last.lastTs) * 1000) / this.clockRate;
+      const stalled = advanceMs >= 0 && advanceMs < gapMs / 2;
+      const begins = d > 0 && (marker || (gapMs > NEW_SPURT_GAP_MS && !stalled));
       if (!begins) {
         this.note(last, ts, arrival);
         return last;
