@@ -167,6 +167,8 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
   #pending: JournalRecord[];
   #batch: JournalRecord[] = [];
   #batchWaiters: Waiter[] = [];
+  /** Rows of the write in progress (not in #batch meanwhile). */
+  #writing = 0;
   #batchTimer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
   #ackChain: Promise<void> = Promise.resolve();
@@ -300,7 +302,7 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
 
   /** Why writes fail now and how many rows wait in memory; null while writes work. */
   get degraded(): JournalDegraded | null {
-    return this.#degraded && { ...this.#degraded, heldRows: this.#batch.length };
+    return this.#degraded && { ...this.#degraded, heldRows: this.#heldRows() };
   }
 
   /**
@@ -314,10 +316,10 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
       if (problem !== null) return Promise.reject(new TypeError(`as-run row ${i}: ${problem}`));
     }
     if (rows.length === 0) return Promise.resolve([]);
-    if (this.#batch.length + rows.length > this.#maxHeldRows) {
+    if (this.#heldRows() + rows.length > this.#maxHeldRows) {
       this.droppedRows += rows.length;
       const why = this.#degraded?.reason ?? 'the disk is too slow';
-      return Promise.reject(new JournalFullError(`as-run journal holds ${this.#batch.length} rows it cannot write (${why}); row refused`));
+      return Promise.reject(new JournalFullError(`as-run journal holds ${this.#heldRows()} rows it cannot write (${why}); row refused`));
     }
     const seqs: number[] = [];
     for (const row of rows) {
@@ -425,6 +427,11 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
     await syncDir(this.dir);
   }
 
+  /** Rows not yet durable: waiting, plus those of the write in progress (a retry while degraded). */
+  #heldRows(): number {
+    return this.#batch.length + this.#writing;
+  }
+
   async #flush(): Promise<void> {
     const batch = this.#batch;
     const waiters = this.#batchWaiters;
@@ -432,6 +439,7 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
     this.#batchWaiters = [];
     if (batch.length === 0) return;
     const sizeBefore = this.#activeSize;
+    this.#writing = batch.length;
     try {
       if (this.#needRoll || !this.#active) await this.#roll();
       const buf = Buffer.from((this.#needNewline ? '\n' : '') + batch.map(encodeRecord).join(''), 'utf8');
@@ -441,9 +449,11 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
       this.#needNewline = false;
     } catch (err) {
       await this.#cutBack(sizeBefore);
+      this.#writing = 0;
       this.#hold(batch, waiters, err instanceof Error ? err : new Error(String(err)));
       return;
     }
+    this.#writing = 0;
     const seg = this.#segments[this.#segments.length - 1];
     seg.lastSeq = batch[batch.length - 1].seq;
     this.#durableSeq = seg.lastSeq;
@@ -489,7 +499,7 @@ export class AsRunJournal extends EventEmitter<AsRunJournalEvents> {
     this.#degraded.code = code;
     this.#degraded.attempts++;
     const retryInMs = Math.min(this.#retryMaxMs, this.#retryMinMs * 2 ** Math.min(this.#degraded.attempts - 1, 20));
-    this.emit('writeFailed', err, { ...this.#degraded, heldRows: this.#batch.length }, retryInMs);
+    this.emit('writeFailed', err, { ...this.#degraded, heldRows: this.#heldRows() }, retryInMs);
     if (this.#closed) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
