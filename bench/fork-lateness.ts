@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ffmpegPath } from '../codecs/ffmpeg.js';
 import { MediaPlane } from '../engine/plane.js';
-import { PRIORITY } from '../engine/priority.js';
+import { PRIORITY } from '../domain/priority.js';
 import { median, percentile } from './percentiles.js';
 
 const VILLAGES = 4;

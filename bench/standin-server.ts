@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Engine } from '../engine/engine.js';
-import { priorityValue, type PriorityName } from '../engine/priority.js';
+import { priorityValue, type PriorityName } from '../domain/priority.js';
 import type { SourceSpec, ZoneNode } from '../engine/protocol.js';
 import { CONTROL_PATH } from '../protocols/control/messages.js';
 import { ControlServerSession } from '../protocols/control/server-session.js';

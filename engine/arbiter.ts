@@ -1,9 +1,7 @@
 /**
  * Decides, frame by frame, what every zone bus airs. Each bus airs the
- * highest-priority running programme that covers its zone (targets the zone
- * or an ancestor). Ties: the programme already on air keeps it, except at or
- * above NEWEST_WINS_AT where the newest wins (a stuck microphone must not
- * block an alert); between equals that are both off air, the older goes first.
+ * winner, by the rule of domain/priority.ts, among the running programmes that
+ * cover its zone (target the zone or an ancestor).
  * A switch happens at a frame boundary; a programme that ends inside a frame
  * hands the same frame to the next one (no gap).
  *
@@ -11,33 +9,14 @@
  * whether it is heard or preempted.
  */
 import type { Frame } from '../codecs/pcm.js';
-import { NEWEST_WINS_AT } from './priority.js';
+import { choose } from '../domain/priority.js';
 import { Programme, type Lane, type ProgrammeOptions } from './programme.js';
 import type { EndReason, EngineEvent } from './protocol.js';
 import { ZoneBus } from './zone-bus.js';
-import type { ZoneTree } from './zone-tree.js';
+import type { ZoneTree } from '../domain/zone-tree.js';
 
 /** A programme waiting for its prefetch starts anyway after this many frames (5 s). */
 export const READY_TIMEOUT_FRAMES = 250;
-
-/** Picks the winner among programmes that can air in one zone. */
-export function choose(candidates: readonly Programme[], current: string | null): Programme | null {
-  let best: Programme | null = null;
-  for (const p of candidates) {
-    if (!best || p.priority > best.priority) {
-      best = p;
-      continue;
-    }
-    if (p.priority < best.priority) continue;
-    // Equal priority.
-    if (p.priority >= NEWEST_WINS_AT) {
-      if (p.seq > best.seq) best = p;
-    } else if (best.id !== current && (p.id === current || p.seq < best.seq)) {
-      best = p;
-    }
-  }
-  return best;
-}
 
 export interface ArbiterHooks {
   emit(e: EngineEvent): void;

@@ -23,7 +23,7 @@ import { validateCommand, type Command, type CommandOf, type EngineEvent, type E
 import { buildSource, SourceSpecError } from './sources/build.js';
 import { PACKET_RING_SLOTS, ZoneStream } from './stream.js';
 import type { BusSink, ZoneBus } from './zone-bus.js';
-import { ZoneTree, ZoneTreeError } from './zone-tree.js';
+import { ZoneTree, ZoneTreeError } from '../domain/zone-tree.js';
 
 export interface MulticastOptions {
   /** Local interface address multicast is sent from (also the bound address of the multicast socket). */

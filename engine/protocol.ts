@@ -6,7 +6,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { MAX_PRIORITY, MIN_PRIORITY } from './priority.js';
+import { MAX_PRIORITY, MIN_PRIORITY } from '../domain/priority.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 200 });
 const Ms = Type.Number({ minimum: 0, maximum: 1e12 });

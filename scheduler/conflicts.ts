@@ -2,9 +2,9 @@
  * Conflict report: where and when timetable entries want the same air, and
  * how the arbiter will settle it.
  *
- * The rules mirror the media plane's arbiter (docs/architecture.md): higher priority wins;
- * at equal priority the airing already on air keeps it (except at or above
- * `newestWinsAt`, where the newest wins). The later airing's
+ * Who wins is the media plane's own rule (domain/priority.ts `beats`): higher
+ * priority wins; at equal priority the airing already on air keeps it, except
+ * at emergency level, where the newest wins. The later airing's
  * policy decides what happens when it does not take the air: 'wait' moves its
  * whole airing to when the earlier one ends. A programme targeting a zone
  * targets all of its descendants, so entries on a commune and on one of its
@@ -13,13 +13,12 @@
  * Overlaps are reported pairwise: a shifted start is computed against the one
  * airing it collides with, not by simulating a chain of three or more.
  */
+import { beats, type Contender } from '../domain/priority.js';
+import { ZoneTree, type ZoneNode } from '../domain/zone-tree.js';
 import { expandEntry } from './recurrence.js';
 import type { AirPolicy, TimetableEntry } from './timetable-entry.js';
 
-export interface ZoneNode {
-  id: string;
-  parentId: string | null;
-}
+export type { ZoneNode };
 
 export interface ConflictAiring {
   entryId: string;
@@ -66,8 +65,6 @@ export interface ConflictQuery {
   toUtcMs: number;
   /** Assumed length of an airing with neither end nor maxDurationMs. Default 30 min. */
   defaultDurationMs?: number;
-  /** At or above this priority the newest of equals wins, as in the arbiter (pass engine's NEWEST_WINS_AT). Default: never. */
-  newestWinsAt?: number;
 }
 
 export interface ConflictReport {
@@ -77,49 +74,8 @@ export interface ConflictReport {
 
 export const DEFAULT_CONFLICT_DURATION_MS = 30 * 60_000;
 
-/** Children lists and subtree (self + descendants) lookup for a zone tree. */
-class ZoneTree {
-  readonly #children = new Map<string, string[]>();
-  readonly #parent = new Map<string, string | null>();
-  readonly #subtrees = new Map<string, Set<string>>();
-
-  constructor(zones: ZoneNode[]) {
-    for (const z of zones) {
-      this.#parent.set(z.id, z.parentId);
-      if (z.parentId !== null) {
-        let list = this.#children.get(z.parentId);
-        if (!list) this.#children.set(z.parentId, (list = []));
-        list.push(z.id);
-      }
-    }
-  }
-
-  subtree(id: string): Set<string> {
-    let s = this.#subtrees.get(id);
-    if (s) return s;
-    s = new Set<string>();
-    const stack = [id];
-    while (stack.length > 0) {
-      const z = stack.pop()!;
-      if (s.has(z)) continue; // a cycle in bad data must not loop forever
-      s.add(z);
-      for (const c of this.#children.get(z) ?? []) stack.push(c);
-    }
-    this.#subtrees.set(id, s);
-    return s;
-  }
-
-  isLeaf(id: string): boolean {
-    return (this.#children.get(id)?.length ?? 0) === 0;
-  }
-
-  parentOf(id: string): string | null {
-    return this.#parent.get(id) ?? null;
-  }
-}
-
 interface Expanded extends ConflictAiring {
-  zones: Set<string>;
+  zones: ReadonlySet<string>;
   isCandidate: boolean;
 }
 
@@ -131,6 +87,9 @@ function order(a: Expanded, b: Expanded): [Expanded, Expanded] {
   return a.entryId <= b.entryId ? [a, b] : [b, a];
 }
 
+/** An airing as the arbitration rule sees it: `seq` 1 for the later one, 0 for the one already on air. */
+const contender = (e: Expanded, seq: number): Contender => ({ id: e.entryId, priority: e.priority, seq });
+
 const strip = (e: Expanded): ConflictAiring => ({
   entryId: e.entryId,
   priority: e.priority,
@@ -141,9 +100,8 @@ const strip = (e: Expanded): ConflictAiring => ({
 });
 
 export function findConflicts(q: ConflictQuery): ConflictReport {
-  const tree = new ZoneTree(q.zones);
+  const tree = ZoneTree.build(q.zones);
   const defaultMs = q.defaultDurationMs ?? DEFAULT_CONFLICT_DURATION_MS;
-  const newestWinsAt = q.newestWinsAt ?? Infinity;
   const entries = q.entries.filter((e) => e.id !== q.candidate?.id);
   if (q.candidate) entries.push(q.candidate);
 
@@ -201,7 +159,7 @@ export function findConflicts(q: ConflictQuery): ConflictReport {
       if (second.policy === 'wait') {
         overlap.outcome = 'waits';
         overlap.shiftedStartUtcMs = first.endUtcMs;
-      } else if (second.priority > first.priority || (second.priority === first.priority && second.priority >= newestWinsAt)) {
+      } else if (beats(contender(second, 1), contender(first, 0), first.entryId)) {
         overlap.outcome = 'preempts';
         overlap.winnerEntryId = second.entryId;
         overlap.loserEntryId = first.entryId;

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { PRIORITY, PRIORITY_NAMES, MAX_PRIORITY, MIN_PRIORITY, type PriorityName } from '../../engine/priority.js';
+import { PRIORITY, PRIORITY_NAMES, MAX_PRIORITY, MIN_PRIORITY, type PriorityName } from '../../domain/priority.js';
 import type { SourceSpec } from '../../engine/protocol.js';
 import type { ApiDeps } from '../app.js';
 import type { AuthContext } from '../auth/context.js';

@@ -13,7 +13,7 @@ import { validateEntry, type TimetableEntry, type TimetableEntryInput } from '..
 import { findConflicts } from '../../scheduler/conflicts.js';
 import { expandEntry } from '../../scheduler/recurrence.js';
 import { airingFromOccurrence } from '../../scheduler/planner.js';
-import { NEWEST_WINS_AT, priorityValue, PRIORITY } from '../../engine/priority.js';
+import { priorityValue, PRIORITY } from '../../domain/priority.js';
 import { EntryStore, type StoredEntry } from '../timetable/entry-store.js';
 import { timetableChanges } from '../timetable/changes.js';
 import { TimetableError, installTimetableErrors, invalidEntry } from '../timetable/errors.js';
@@ -156,7 +156,6 @@ const timetableRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { databa
       zones: zones.map((z) => ({ id: z.id, parentId: z.parent_id })),
       fromUtcMs: fromMs,
       toUtcMs: toMs,
-      newestWinsAt: NEWEST_WINS_AT,
     });
     return report.overlaps.map((o) => conflictDto(o, candidate.timeZone));
   }

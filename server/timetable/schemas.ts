@@ -6,7 +6,7 @@ import type { Airing } from '../../scheduler/planner.js';
 import type { Overlap } from '../../scheduler/conflicts.js';
 import { firstOccurrenceUtcMs } from '../../scheduler/recurrence.js';
 import { utcMsToIsoWithOffset } from '../../scheduler/local-time.js';
-import { PRIORITY_NAMES } from '../../engine/priority.js';
+import { PRIORITY_NAMES } from '../../domain/priority.js';
 import type { StoredEntry } from './entry-store.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);

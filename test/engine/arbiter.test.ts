@@ -1,6 +1,6 @@
 import t from 'tap';
 import { FRAME_SAMPLES, newFrame } from '../../codecs/pcm.js';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 import type { SourceSpec } from '../../engine/protocol.js';
 import { buildSource } from '../../engine/sources/build.js';
 import { FADE_SAMPLES } from '../../engine/zone-bus.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 import { buildMediaKeepalive } from '../../protocols/control/media-keepalive.js';
 import { buildReceiverReport } from '../../protocols/rtp/rtcp.js';
 import { harness } from './helpers.js';

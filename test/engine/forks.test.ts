@@ -13,7 +13,7 @@ import t from 'tap';
 import { ffmpegPath, openPcmStream } from '../../codecs/ffmpeg.js';
 import { FRAME_SAMPLES, newFrame, type Frame } from '../../codecs/pcm.js';
 import { ClickTrain, SineOscillator, Siren } from '../../codecs/tone.js';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 import type { SourceSpec } from '../../engine/protocol.js';
 import { buildSource } from '../../engine/sources/build.js';
 import { FileSource } from '../../engine/sources/file.js';

@@ -1,7 +1,7 @@
 // programmeStarted: once per programme, on the frame that first runs it, with each zone's state
 // there (on-air, or waiting behind a higher priority); what the API answers a play with.
 import t from 'tap';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 import type { ProgrammeStartedEvent } from '../../engine/protocol.js';
 import { harness } from './helpers.js';
 

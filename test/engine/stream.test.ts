@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { AudioEncoder, CodecName } from '../../codecs/codec.js';
 import { createDecoder, createEncoder } from '../../codecs/registry.js';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 import { parseRtp } from '../../protocols/rtp/packet.js';
 import { parseRtcp, type SenderReport } from '../../protocols/rtp/rtcp.js';
 import { dominant, harness } from './helpers.js';

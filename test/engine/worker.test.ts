@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { createDecoder } from '../../codecs/registry.js';
 import { Engine } from '../../engine/engine.js';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 import type { EngineEvent, ProgrammeZoneEvent } from '../../engine/protocol.js';
 import { buildMediaKeepalive } from '../../protocols/control/media-keepalive.js';
 import { parseRtp } from '../../protocols/rtp/packet.js';

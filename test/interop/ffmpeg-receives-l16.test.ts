@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import t from 'tap';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 import { readMono } from './tools/audio.js';
 import { isProgrammeEnded, startEngine } from './tools/engine.js';
 import { startFfmpegReceiver } from './tools/peers.js';

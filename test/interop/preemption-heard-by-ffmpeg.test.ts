@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { dominantFrequency } from '../../codecs/analysis.js';
 import type { ProgrammeZoneEvent } from '../../engine/protocol.js';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 import { describeWindows, maxThirdDifference, readMono, rms, slice, toneShare, windows, type MonoWav } from './tools/audio.js';
 import { isProgrammeEnded, isZoneState, startEngine } from './tools/engine.js';
 import { peerFfmpeg, startFfmpegReceiver, type Peer } from './tools/peers.js';

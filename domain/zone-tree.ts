@@ -1,15 +1,23 @@
 /**
- * The engine's copy of the zone tree (ids and parents only), replaced by the
- * setZones command. Answers the two questions the arbiter asks: which zones
- * does a target cover (itself and everything below), and which leaf zones.
+ * The zone tree in memory (ids and parents only): the engine's copy, replaced
+ * by the setZones command, and the timetable conflict report's. Answers what
+ * both ask: which zones a target covers (itself and everything below), which
+ * are leaves, and who is whose parent. (The database keeps the same tree as
+ * materialized paths: server/zone-tree.ts.)
  */
-import type { ZoneNode } from './protocol.js';
+
+/** A zone as the tree needs it. */
+export interface ZoneNode {
+  id: string;
+  parentId: string | null;
+}
 
 export class ZoneTreeError extends Error {}
 
 export class ZoneTree {
   private parent = new Map<string, string | null>();
   private children = new Map<string, string[]>();
+  private readonly subtrees = new Map<string, Set<string>>();
 
   /** Throws ZoneTreeError on duplicates, unknown parents or cycles (the old tree stays). */
   static build(nodes: readonly ZoneNode[]): ZoneTree {
@@ -73,6 +81,13 @@ export class ZoneTree {
       stack.push(...this.childrenOf(z));
     }
     return out;
+  }
+
+  /** The zone and everything below it (memoized: the tree does not change once built). */
+  subtree(id: string): ReadonlySet<string> {
+    let s = this.subtrees.get(id);
+    if (!s) this.subtrees.set(id, (s = this.coveredBy([id])));
+    return s;
   }
 
   ids(): IterableIterator<string> {
