@@ -5,16 +5,38 @@
  * There is no ffprobe in @ffmpeg-installer, so probing parses `ffmpeg -i`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { SAMPLE_RATE } from './pcm.js';
 
 const require = createRequire(import.meta.url);
 
-/** FFMPEG_PATH when set, else the binary shipped by @ffmpeg-installer/ffmpeg. */
+let found: string | null = null;
+
+/**
+ * The one answer to "which ffmpeg": FFMPEG_PATH when set; else the system's ffmpeg on PATH
+ * (Debian's 5.1 decodes more and better than the 2018 build bundled by @ffmpeg-installer);
+ * else the bundled binary, so that a bare `npm ci` still works.
+ */
 export function ffmpegPath(): string {
   const fromEnv = process.env.FFMPEG_PATH;
   if (fromEnv) return fromEnv;
-  return (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+  return (found ??= onPath('ffmpeg') ?? (require('@ffmpeg-installer/ffmpeg') as { path: string }).path);
+}
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }
 
 export interface AudioProbe {

@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { ffmpegPath } from '../codecs/ffmpeg.js';
 import { FRAME_SAMPLES, SAMPLE_RATE, type Frame } from '../codecs/pcm.js';
 import { WavWriter } from '../codecs/wav.js';
 
@@ -84,16 +84,6 @@ export function createSink(spec: OutputSpec): AudioSink {
       ]);
     case 'null':
       return new NullSink();
-  }
-}
-
-/** FFMPEG_PATH, else the binary shipped by @ffmpeg-installer/ffmpeg, else `ffmpeg` on PATH. */
-export function ffmpegPath(): string {
-  if (process.env.FFMPEG_PATH) return process.env.FFMPEG_PATH;
-  try {
-    return (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-  } catch {
-    return 'ffmpeg';
   }
 }
 

@@ -3,9 +3,9 @@
 // value stops the start with a sentence that names the setting, the value and what is allowed.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { ffmpegPath } from '../codecs/ffmpeg.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -63,17 +63,12 @@ interface Setting {
   secret?: boolean;
 }
 
-function defaultFfmpegPath(): string {
-  const require = createRequire(import.meta.url);
-  return (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-}
-
 const SETTINGS: Setting[] = [
   { env: 'LOA_HOST', key: 'host', kind: 'string', expected: 'a host name or IP address to listen on', fallback: () => '0.0.0.0' },
   { env: 'LOA_PORT', key: 'port', kind: 'port', expected: 'an integer 1–65535', fallback: () => 8080 },
   { env: 'LOA_DATA_DIR', key: 'dataDir', kind: 'string', expected: 'a directory path', fallback: () => './data' },
   { env: 'DATABASE_URL', key: 'databaseUrl', kind: 'url', expected: 'a postgres:// or postgresql:// URL (unset for the embedded database)' },
-  { env: 'FFMPEG_PATH', key: 'ffmpegPath', kind: 'string', expected: 'the path of an ffmpeg binary', fallback: defaultFfmpegPath },
+  { env: 'FFMPEG_PATH', key: 'ffmpegPath', kind: 'string', expected: 'the path of an ffmpeg binary', fallback: ffmpegPath },
   { env: 'LOA_TIMEZONE', key: 'timezone', kind: 'timezone', expected: 'an IANA time zone such as Asia/Ho_Chi_Minh', fallback: () => 'Asia/Ho_Chi_Minh' },
   { env: 'LOA_DEMO_DATA', key: 'demoData', kind: 'bool', expected: 'true or false', fallback: () => true },
   { env: 'LOA_ADMIN_PASSWORD', key: 'adminPassword', kind: 'string', expected: 'a password of at least 8 characters', secret: true },

@@ -188,3 +188,16 @@ t.test('realtime mode caps the buffer and drops the oldest audio when the reader
   t.ok(s.droppedMs > 0, `dropped ${s.droppedMs.toFixed(0)} ms`);
   t.ok(s.bufferedMs <= 200);
 });
+
+t.test('which ffmpeg: FFMPEG_PATH, else the system one on PATH (not the 2018 bundled build)', async (t) => {
+  const onPath = execFileSync('sh', ['-c', 'command -v ffmpeg'], { encoding: 'utf8' }).trim();
+  const saved = process.env.FFMPEG_PATH;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.FFMPEG_PATH;
+    else process.env.FFMPEG_PATH = saved;
+  });
+  delete process.env.FFMPEG_PATH;
+  t.equal(ffmpegPath(), onPath, 'the first ffmpeg on PATH');
+  process.env.FFMPEG_PATH = '/opt/some/ffmpeg';
+  t.equal(ffmpegPath(), '/opt/some/ffmpeg', 'FFMPEG_PATH wins');
+});

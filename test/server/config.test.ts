@@ -10,7 +10,7 @@ t.test('defaults', async (t) => {
   t.equal(c.port, 8080);
   t.equal(c.dataDir, path.resolve('./data'));
   t.equal(c.databaseUrl, undefined);
-  t.ok(existsSync(c.ffmpegPath), 'ffmpeg from @ffmpeg-installer');
+  t.ok(existsSync(c.ffmpegPath), 'an ffmpeg that exists (the system one, else the bundled one)');
   t.equal(c.timezone, 'Asia/Ho_Chi_Minh');
   t.equal(c.demoData, true);
   t.equal(c.adminPassword, undefined);

@@ -6,7 +6,6 @@
  * (SIGINT first so the WAV is finalised, SIGKILL if it lingers).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { CodecName } from '../../../codecs/codec.js';
 import { ffmpegPath } from '../../../codecs/ffmpeg.js';
 import { codecInfo } from '../../../codecs/registry.js';
@@ -78,10 +77,8 @@ export class Peer {
   }
 }
 
-/** Debian's ffmpeg when installed (what the peer recipes were tried with), else FFMPEG_PATH / the npm binary. */
-export function peerFfmpeg(): string {
-  return existsSync('/usr/bin/ffmpeg') ? '/usr/bin/ffmpeg' : ffmpegPath();
-}
+/** The ffmpeg the peer recipes run (the system's, as Loa itself prefers: codecs/ffmpeg.ts). */
+export const peerFfmpeg = ffmpegPath;
 
 export interface FfmpegReceiverOptions {
   sdpFile: string;
