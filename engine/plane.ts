@@ -16,7 +16,7 @@ import type { AudioEncoder, CodecName } from '../codecs/codec.js';
 import { FRAME_MS } from '../codecs/pcm.js';
 import { codecInfo } from '../codecs/registry.js';
 import { Arbiter } from './arbiter.js';
-import { FrameClock, MAX_CATCH_UP_FRAMES, realTimeSource, type TimeSource } from './clock.js';
+import { FrameClock, MAX_CATCH_UP_FRAMES, realTimeSource, type TimeSource } from '../codecs/frame-clock.js';
 import { MIN_QUEUED_SENDS, type SendPolicy } from './fanout.js';
 import { MediaPort } from './media-port.js';
 import { validateCommand, type Command, type CommandOf, type EngineEvent, type ErrorEvent, type StatusEvent } from './protocol.js';

@@ -2,7 +2,7 @@
 import { strongestTone } from '../../codecs/analysis.js';
 import { FRAME_SAMPLES, type Frame } from '../../codecs/pcm.js';
 import { writeWavHeader } from '../../codecs/wav.js';
-import { SimulatedTime } from '../../engine/clock.js';
+import { SimulatedTime } from '../../codecs/frame-clock.js';
 import { MediaPlane, type MediaPlaneOptions } from '../../engine/plane.js';
 import type { EngineEvent, ProgrammeZoneEvent, ZoneNode } from '../../engine/protocol.js';
 

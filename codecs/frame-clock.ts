@@ -1,5 +1,6 @@
 /**
- * The media plane's one clock: frame n is due at t0 + n·FRAME_MS on a
+ * The one 20 ms clock of Loa: the media plane's (one per engine) and the speaker
+ * agents' (one per agent process, endpoint/frame-cycle.ts). Frame n is due at t0 + n·FRAME_MS on a
  * monotonic time base, so it never drifts (each due time is computed from t0,
  * never by adding intervals). A late wake-up produces every frame that is due
  * (catch-up), bounded by `maxCatchUpFrames`: after a long stall (GC pause,
@@ -12,7 +13,7 @@
  *
  * When nothing is on air the clock is stopped: no timer at all.
  */
-import { FRAME_MS } from '../codecs/pcm.js';
+import { FRAME_MS } from './pcm.js';
 
 export type TimerHandle = unknown;
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FrameClock, SimulatedTime, realTimeSource } from '../../engine/clock.js';
+import { FrameClock, SimulatedTime, realTimeSource } from '../../codecs/frame-clock.js';
 
 t.test('an hour of simulated time: every frame exactly once, each on its due time, no drift', (t) => {
   const time = new SimulatedTime(12_345.678);
