@@ -17,6 +17,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/admin-ui ./admin-ui
+COPY --from=build /app/i18n ./i18n
 ENV NODE_ENV=production LOA_DATA_DIR=/data LOA_HOST=0.0.0.0 LOA_PORT=8080 LOA_RTP_PORT=5004 FFMPEG_PATH=/usr/bin/ffmpeg
 USER loa
 EXPOSE 8080 5004/udp

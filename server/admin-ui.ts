@@ -66,6 +66,12 @@ const adminUi: FastifyPluginAsync<AdminUiOptions> = async (app, options) => {
     reply.header('x-frame-options', 'DENY');
     return reply.type('text/html; charset=utf-8').sendFile('index.html', root, { cacheControl: false });
   };
+  // The one i18n table, beside admin-ui/ in the repository (admin-ui/i18n.js imports ../i18n/messages.js).
+  const i18nRoot = path.resolve(root, '../i18n');
+  app.get('/i18n/messages.js', { schema: { hide: true } }, async (_request, reply) => {
+    commonHeaders(reply);
+    return reply.type('text/javascript; charset=utf-8').sendFile('messages.js', i18nRoot, { cacheControl: false });
+  });
   app.get('/', { schema: { hide: true } }, sendIndex);
   app.get('/index.html', { schema: { hide: true } }, sendIndex);
 };
