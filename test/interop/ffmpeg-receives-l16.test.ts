@@ -2,7 +2,7 @@
  * Interop: ffmpeg receives a zone in L16 at 48 kHz, which Loa sends as two
  * 10 ms packets per frame (a=ptime:10) so that no datagram is over 1500
  * bytes. The WAV must hold the tone whole: frequency, level, shape, no gap.
- * (Its own file: a third receiver in ffmpeg-receives-zone.test.ts made the
+ * (Its own file: a third receiver in receivers-hear-zone.test.ts made the
  * first one's listen timeout run out on a loaded machine.)
  */
 import { join } from 'node:path';
