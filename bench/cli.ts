@@ -37,9 +37,11 @@ export async function runBenchCli(argv: string[]): Promise<number> {
   };
   const log = (line: string) => console.error(line);
   let failed = false;
-  for (const n of o.counts) {
-    log(`loa bench: N=${n} (${o.server} server, ${o.codec}${o.impair ? ', impaired' : ''})`);
-    const profDir = o.cpuProf ? path.join(o.outDir, `${stamp}-cpu-prof-n${n}`) : undefined;
+  // Repeats interleave the counts, so a noisy spell of the machine spreads over all of them.
+  const plan = Array.from({ length: o.repeat }, (_, k) => o.counts.map((n) => ({ n, rep: k + 1 }))).flat();
+  for (const { n, rep } of plan) {
+    log(`loa bench: N=${n}${o.repeat > 1 ? ` (run ${rep} of ${o.repeat})` : ''} (${o.server} server, ${o.codec}${o.impair ? ', impaired' : ''})`);
+    const profDir = o.cpuProf ? path.join(o.outDir, `${stamp}-cpu-prof-n${n}${o.repeat > 1 ? `-run${rep}` : ''}`) : undefined;
     let run: RunResult;
     try {
       run = await runScenario(n, o, log, profDir);

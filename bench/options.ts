@@ -25,6 +25,8 @@ export interface BenchOptions {
   /** Agents' simulated clock errors are spread uniformly over ±this, ms. */
   clockSpreadMs: number;
   seed: number;
+  /** Runs of every count, interleaved (1, 2, …, 1, 2, …). */
+  repeat: number;
   help: boolean;
 }
 
@@ -42,7 +44,8 @@ export const BENCH_USAGE = `usage: loa bench [options]
   --clock-spread-ms 300000  agents' clock errors, uniform over ± this
   --server real          real | standin (development stand-in: engine + control channel, no database)
   --cpu-prof             V8 CPU profile of the server into the output directory
-  --seed 1               seed of clock offsets and impairment`;
+  --seed 1               seed of clock offsets and impairment
+  --repeat 1             runs of every count (interleaved); the report adds medians and worst`;
 
 export class BenchUsageError extends Error {}
 
@@ -64,6 +67,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     clockSpreadMs: 300_000,
     fullAgents: 100,
     seed: 1,
+    repeat: 1,
     help: false,
   };
   const positiveInt = (name: string, v: string | undefined, min = 1): number => {
@@ -131,6 +135,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         break;
       case '--seed':
         o.seed = positiveInt('--seed', value(), 0);
+        break;
+      case '--repeat':
+        o.repeat = positiveInt('--repeat', value());
         break;
       case '--cpu-prof':
         o.cpuProf = true;

@@ -6,7 +6,7 @@ t.test('defaults and every option', async (t) => {
   t.same(d.counts, [100, 300, 500]);
   t.equal(d.codec, 'opus');
   t.equal(d.server, 'real');
-  const o = parseBenchArgs(['--n', '100,300,500,1000', '--duration-s=5', '--codec', 'pcmu', '--impair', '--peer', 'icecast', '--out', '/tmp/x', '--zones', '4', '--cpu-prof', '--seed', '9']);
+  const o = parseBenchArgs(['--n', '100,300,500,1000', '--duration-s=5', '--codec', 'pcmu', '--impair', '--peer', 'icecast', '--out', '/tmp/x', '--zones', '4', '--cpu-prof', '--seed', '9', '--repeat', '5']);
   t.same(o.counts, [100, 300, 500, 1000]);
   t.equal(o.durationS, 5);
   t.equal(o.codec, 'pcmu');
@@ -16,6 +16,7 @@ t.test('defaults and every option', async (t) => {
   t.equal(o.zones, 4);
   t.equal(o.cpuProf, true);
   t.equal(o.seed, 9);
+  t.equal(o.repeat, 5);
 });
 
 t.test('mistakes are refused with a sentence', async (t) => {

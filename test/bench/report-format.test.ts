@@ -2,6 +2,8 @@ import t from 'tap';
 import { markdownTable } from '../../bench/markdown-table.js';
 import { lineChartSvg, niceStep } from '../../bench/svg-plot.js';
 import { cpuShare, parseProcStat, sampleUsage } from '../../bench/process-usage.js';
+import { repeatRows, targetMisses } from '../../bench/report.js';
+import type { RunResult } from '../../bench/scenario.js';
 
 t.test('markdown table aligns numbers right and names every column', async (t) => {
   const md = markdownTable(['N', 'p50 ms', 'note'], [[100, 1.234, 'ok'], [1000, 12.5, 'loss']]);
@@ -37,4 +39,17 @@ t.test('/proc stat parsing, including a command name with spaces and parentheses
   t.ok(b.cpuMs >= a.cpuMs, 'cpu time is monotonic');
   t.ok(a.rssBytes > 10 * 1024 * 1024, 'a node process has some resident memory');
   t.ok(cpuShare(a, b) >= 0 && cpuShare(a, b) <= 2.5, 'share of a core is plausible');
+});
+
+t.test('repeated runs: median and worst per count; the alert targets at N = 1000 and 2000', async (t) => {
+  const run = (n: number, allArrivedMs: number, apiResponseMs: number, p99: number, syncMax: number, reached = 500) =>
+    ({ n, preemption: { allArrivedMs, apiResponseMs, reached, targeted: 500 }, delivery: { p99 }, sync: { spread: { max: syncMax } } }) as unknown as RunResult;
+  const runs = [run(1000, 90, 10, 5, 0.5), run(1000, 120, 30, 7, 0.9), run(1000, 95, 12, 6, 0.7, 499), run(500, 40, 8, 4, 0.25), run(500, 60, 9, 9, 0.75)];
+  t.same(repeatRows(runs), [
+    [500, 2, '500 of 500', 50, 60, 8.5, 9, 6.5, 9, 0.5, 0.75],
+    [1000, 3, '499 of 500', 95, 120, 12, 30, 6, 7, 0.7, 0.9],
+  ]);
+  t.same(targetMisses(runs[0]), [], 'within target');
+  t.same(targetMisses(runs[1]), ['alert: 100 % reached after 120.0 ms > 100 ms (by 20.0 ms)', 'API response 30.0 ms > 20 ms']);
+  t.same(targetMisses(run(2000, Infinity, 15, 5, 0.5, 376)), ['alert reached 376 of 500 targets']);
 });
