@@ -1,0 +1,157 @@
+/**
+ * The entry point for alerts: speak(text) → 48 kHz mono speech, normalised,
+ * cached by content, from the configured cloud voice when there is one and
+ * from the offline espeak-ng voice otherwise or whenever the cloud voice
+ * fails (the reason is logged, rate-limited, and counted).
+ */
+import { EspeakSynthesizer, type EspeakConfig } from './espeak-synthesizer.js';
+import { HttpSynthesizer, type HttpVoiceConfig } from './http-synthesizer.js';
+import { normalizeVietnamese, type NormalizeOptions } from './normalize-vi.js';
+import { SpeechCache, cacheKey, type SpeechCacheStats } from './speech-cache.js';
+import { SpeechError, checkRate, type Synthesizer } from './synthesizer.js';
+
+/** The subset of pino's Logger used here. */
+export interface SpeechLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface SpeechConfig {
+  /** Directory of the audio cache (created if missing). */
+  cacheDir: string;
+  /** Bound on the cache, in bytes (default 512 MiB). */
+  cacheMaxBytes?: number;
+  /** The offline voice: always present, the default and the fallback. */
+  espeak?: EspeakConfig;
+  /** A cloud voice tried first when configured (generic HTTP adapter). */
+  cloud?: HttpVoiceConfig;
+  /** Or any other Synthesizer tried first (a vendor-specific adapter); wins over `cloud`. */
+  primary?: Synthesizer;
+  /** Longest input text, in characters. Default 5 000. */
+  maxTextChars?: number;
+  /** How numbers are read ("linh" or "lẻ" for a zero tens digit). */
+  numbers?: NormalizeOptions;
+  logger?: SpeechLogger;
+  /** Minimum interval between two fallback warnings in the log (default 60 s); every fallback is counted. */
+  logIntervalMs?: number;
+}
+
+export interface SpeakOptions {
+  /** Language of the text; 'vi' (default) is normalised for Vietnamese. */
+  language?: string;
+  /** Voice of the first engine tried (the cloud voice when configured, else espeak-ng); a fallback uses its configured voice. */
+  voice?: string;
+  /** Speaking rate factor, 0.5–2 (default 1). */
+  rate?: number;
+  signal?: AbortSignal;
+}
+
+export interface SpokenAudio {
+  /** 48 kHz mono int16. */
+  pcm: Int16Array;
+  sampleRate: 48000;
+  durationMs: number;
+  /** The text as it was given to the voice (after normalisation). */
+  spokenText: string;
+  /** Which engine made it ('espeak-ng', or the cloud voice's name). */
+  engine: string;
+  /** True when the audio came from the cache. */
+  cached: boolean;
+  /** Why the preferred engine was not used, when a fallback spoke. */
+  fallbackReason?: string;
+}
+
+export interface SpeechStats {
+  cache: SpeechCacheStats;
+  /** Synthesised by each engine (cache misses only). */
+  synthesized: Record<string, number>;
+  fallbacks: number;
+  failures: number;
+}
+
+export interface Speech {
+  speak(text: string, opts?: SpeakOptions): Promise<SpokenAudio>;
+  /** The text the voice would be given. */
+  normalize(text: string, language?: string): string;
+  stats(): SpeechStats;
+}
+
+/** Bump when the cached audio of the same inputs would change for reasons outside the engine (e.g. post-processing). */
+const CACHE_FORMAT = 'loa-speech-1';
+
+export async function createSpeech(config: SpeechConfig): Promise<Speech> {
+  const cache = await SpeechCache.open({ dir: config.cacheDir, maxBytes: config.cacheMaxBytes });
+  const offline = new EspeakSynthesizer(config.espeak);
+  const preferred = config.primary ?? (config.cloud ? new HttpSynthesizer(config.cloud) : undefined);
+  const maxTextChars = config.maxTextChars ?? 5000;
+  const logIntervalMs = config.logIntervalMs ?? 60_000;
+  const synthesized: Record<string, number> = {};
+  let fallbacks = 0;
+  let failures = 0;
+  let lastWarnAt = -Infinity;
+  let suppressed = 0;
+
+  cache.onCorrupt = (key, reason) => config.logger?.warn({ key, reason }, 'speech cache: corrupt file dropped, synthesising again');
+
+  function warnFallback(engine: string, err: unknown): void {
+    fallbacks++;
+    const now = Date.now();
+    if (now - lastWarnAt < logIntervalMs) {
+      suppressed++;
+      return;
+    }
+    lastWarnAt = now;
+    const code = err instanceof SpeechError ? err.code : 'engine_failed';
+    config.logger?.warn({ engine, code, reason: (err as Error).message, suppressedSinceLast: suppressed }, `speech: ${engine} failed, speaking with ${offline.name} instead`);
+    suppressed = 0;
+  }
+
+  function normalize(text: string, language = 'vi'): string {
+    return language === 'vi' ? normalizeVietnamese(text, config.numbers) : text.normalize('NFC').replace(/\s+/g, ' ').trim();
+  }
+
+  async function speakWith(engine: Synthesizer, spokenText: string, opts: SpeakOptions, voice: string | undefined): Promise<SpokenAudio> {
+    const rate = checkRate(opts.rate);
+    const language = opts.language ?? 'vi';
+    const key = cacheKey([CACHE_FORMAT, await engine.identity(), language, voice ?? '', String(rate), spokenText]);
+    const hit = await cache.get(key);
+    if (hit) return result(hit, spokenText, engine.name, true);
+    const { pcm } = await engine.synthesize(spokenText, { language, voice, rate, signal: opts.signal });
+    synthesized[engine.name] = (synthesized[engine.name] ?? 0) + 1;
+    await cache.put(key, pcm);
+    return result(pcm, spokenText, engine.name, false);
+  }
+
+  async function speak(text: string, opts: SpeakOptions = {}): Promise<SpokenAudio> {
+    if (text.length > maxTextChars) throw new SpeechError('text_too_long', `the text has ${text.length} characters; at most ${maxTextChars} can be spoken`);
+    checkRate(opts.rate);
+    const spokenText = normalize(text, opts.language);
+    if (!spokenText) throw new SpeechError('empty_text', 'nothing to say: the text is empty');
+    let fallbackReason: string | undefined;
+    if (preferred) {
+      try {
+        return await speakWith(preferred, spokenText, opts, opts.voice);
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        warnFallback(preferred.name, err);
+        fallbackReason = `${preferred.name}: ${(err as Error).message}`;
+      }
+    }
+    try {
+      const audio = await speakWith(offline, spokenText, opts, preferred ? undefined : opts.voice);
+      return fallbackReason ? { ...audio, fallbackReason } : audio;
+    } catch (err) {
+      failures++;
+      throw err;
+    }
+  }
+
+  return {
+    speak,
+    normalize,
+    stats: () => ({ cache: cache.stats(), synthesized: { ...synthesized }, fallbacks, failures }),
+  };
+}
+
+function result(pcm: Int16Array, spokenText: string, engine: string, cached: boolean): SpokenAudio {
+  return { pcm, sampleRate: 48000, durationMs: Math.round((pcm.length * 1000) / 48000), spokenText, engine, cached };
+}
