@@ -46,6 +46,9 @@ export const MESSAGES = {
     en: 'Your role may not broadcast at priority {priority}: {limit} (emergency) and above need the authority or admin role.',
   },
   playback_failed: { vi: 'Không thể phát chương trình: {detail}.', en: 'The programme could not be played: {detail}.' },
+  speech_text_too_long: { vi: 'Văn bản cần đọc quá dài: {length} ký tự, tối đa {limit}.', en: 'The text to speak is too long: {length} characters, at most {limit}.' },
+  speech_empty_text: { vi: 'Không có nội dung để đọc: văn bản trống.', en: 'Nothing to speak: the text is empty.' },
+  speech_failed: { vi: 'Không tạo được giọng đọc: {detail}.', en: 'Speech could not be synthesised: {detail}.' },
   sdp_no_multicast: {
     vi: 'Vùng “{name}” chưa có nhóm multicast (đặt bằng PUT /api/v1/zones/{zone}/broadcast). Máy thu unicast được khai báo là thiết bị RTP có địa chỉ và cổng cố định; lấy SDP của thiết bị đó tại GET /api/v1/endpoints/{id}/sdp.',
     en: 'Zone “{name}” has no multicast group (set one with PUT /api/v1/zones/{zone}/broadcast). Unicast receivers are configured as RTP endpoints with a fixed address and port; get such an endpoint’s SDP at GET /api/v1/endpoints/{id}/sdp.',

@@ -14,7 +14,7 @@ export interface EspeakConfig {
   voice?: string;
   /** espeak-ng speed (-s) at rate 1. espeak-ng's own default is 175; 150 is calmer for announcements. */
   wordsPerMinute?: number;
-  /** Longest text accepted, in characters. Default 20 000 (about 20 minutes of speech). */
+  /** Longest (normalised) text accepted, in characters. Default 40 000: 5 000 characters of digits can expand fourfold. */
   maxTextChars?: number;
   /** Bound on one synthesis, espeak-ng and resampling together. Default 60 s. */
   timeoutMs?: number;
@@ -39,7 +39,7 @@ export class EspeakSynthesizer implements Synthesizer {
     this.command = config.command ?? 'espeak-ng';
     this.voice = config.voice ?? 'vi';
     this.wpm = config.wordsPerMinute ?? 150;
-    this.maxTextChars = config.maxTextChars ?? 20_000;
+    this.maxTextChars = config.maxTextChars ?? 40_000;
     this.timeoutMs = config.timeoutMs ?? 60_000;
     if (!VOICE_NAME.test(this.voice)) throw new SpeechError('bad_option', `espeak-ng voice "${this.voice}" is not a voice name`);
     if (!(this.wpm >= 80 && this.wpm <= 450)) throw new SpeechError('bad_option', `espeak-ng speed ${this.wpm} wpm is outside 80–450`);
@@ -61,7 +61,9 @@ export class EspeakSynthesizer implements Synthesizer {
     const spoken = text.trim();
     if (!spoken) throw new SpeechError('empty_text', 'nothing to say: the text is empty');
     if (spoken.length > this.maxTextChars) {
-      throw new SpeechError('text_too_long', `the text has ${spoken.length} characters; espeak-ng takes at most ${this.maxTextChars}`);
+      throw new SpeechError('text_too_long', `the text has ${spoken.length} characters; espeak-ng takes at most ${this.maxTextChars}`, {
+        params: { length: spoken.length, limit: this.maxTextChars },
+      });
     }
     const voice = opts.voice ?? DEFAULT_VOICES[opts.language ?? 'vi'] ?? this.voice;
     if (!VOICE_NAME.test(voice)) throw new SpeechError('bad_option', `espeak-ng voice "${voice}" is not a voice name`);

@@ -60,7 +60,9 @@ export class HttpSynthesizer implements Synthesizer {
     const spoken = text.trim();
     if (!spoken) throw new SpeechError('empty_text', 'nothing to say: the text is empty');
     if (spoken.length > this.maxTextChars) {
-      throw new SpeechError('text_too_long', `the text has ${spoken.length} characters; ${this.name} takes at most ${this.maxTextChars}`);
+      throw new SpeechError('text_too_long', `the text has ${spoken.length} characters; ${this.name} takes at most ${this.maxTextChars}`, {
+        params: { length: spoken.length, limit: this.maxTextChars },
+      });
     }
     const rate = checkRate(opts.rate);
     if (opts.signal?.aborted) throw new SpeechError('aborted', `${this.name}: aborted before start`);

@@ -132,6 +132,9 @@ export function normalizeVietnamese(input: string, o: NormalizeOptions = {}): st
     validDay(+d) && validMonth(+mo) ? `${unlessSaid('ngày', whole, offset)}${readDay(d, o)} tháng ${readMonth(mo, o)}` : m,
   );
 
+  // Between two dates a dash means "to": "ngày ba mươi tháng chín - ngày mùng hai tháng mười".
+  text = text.replace(/(?<=\p{L})\s*[-–]\s*(?=ngày )/gu, ' đến ');
+
   // A range of hours written once: 14-16h → mười bốn đến mười sáu giờ.
   text = text.replace(/(?<![\d\p{L}.,])(\d{1,2})\s*[-–]\s*(\d{1,2})\s?[hg](?![\p{L}\d])/gu, (m, h1, h2) =>
     validTime(h1) && validTime(h2) ? `${readInteger(h1, o)} đến ${readInteger(h2, o)} giờ` : m,

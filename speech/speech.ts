@@ -6,6 +6,7 @@
  */
 import { EspeakSynthesizer, type EspeakConfig } from './espeak-synthesizer.js';
 import { HttpSynthesizer, type HttpVoiceConfig } from './http-synthesizer.js';
+import { Limiter } from './limiter.js';
 import { normalizeVietnamese, type NormalizeOptions } from './normalize-vi.js';
 import { SpeechCache, cacheKey, type SpeechCacheStats } from './speech-cache.js';
 import { SpeechError, checkRate, type Synthesizer } from './synthesizer.js';
@@ -28,6 +29,8 @@ export interface SpeechConfig {
   primary?: Synthesizer;
   /** Longest input text, in characters. Default 5 000. */
   maxTextChars?: number;
+  /** Syntheses running at once (cache hits never wait). Default 2, one per core of a small server. */
+  maxConcurrent?: number;
   /** How numbers are read ("linh" or "lẻ" for a zero tens digit). */
   numbers?: NormalizeOptions;
   logger?: SpeechLogger;
@@ -64,6 +67,9 @@ export interface SpeechStats {
   cache: SpeechCacheStats;
   /** Synthesised by each engine (cache misses only). */
   synthesized: Record<string, number>;
+  /** Syntheses running and waiting for a slot now. */
+  running: number;
+  queued: number;
   fallbacks: number;
   failures: number;
 }
@@ -83,6 +89,7 @@ export async function createSpeech(config: SpeechConfig): Promise<Speech> {
   const offline = new EspeakSynthesizer(config.espeak);
   const preferred = config.primary ?? (config.cloud ? new HttpSynthesizer(config.cloud) : undefined);
   const maxTextChars = config.maxTextChars ?? 5000;
+  const limiter = new Limiter(config.maxConcurrent ?? 2);
   const logIntervalMs = config.logIntervalMs ?? 60_000;
   const synthesized: Record<string, number> = {};
   let fallbacks = 0;
@@ -115,14 +122,18 @@ export async function createSpeech(config: SpeechConfig): Promise<Speech> {
     const key = cacheKey([CACHE_FORMAT, await engine.identity(), language, voice ?? '', String(rate), spokenText]);
     const hit = await cache.get(key);
     if (hit) return result(hit, spokenText, engine.name, true);
-    const { pcm } = await engine.synthesize(spokenText, { language, voice, rate, signal: opts.signal });
+    const { pcm } = await limiter.run(() => engine.synthesize(spokenText, { language, voice, rate, signal: opts.signal }), opts.signal);
     synthesized[engine.name] = (synthesized[engine.name] ?? 0) + 1;
     await cache.put(key, pcm);
     return result(pcm, spokenText, engine.name, false);
   }
 
   async function speak(text: string, opts: SpeakOptions = {}): Promise<SpokenAudio> {
-    if (text.length > maxTextChars) throw new SpeechError('text_too_long', `the text has ${text.length} characters; at most ${maxTextChars} can be spoken`);
+    if (text.length > maxTextChars) {
+      throw new SpeechError('text_too_long', `the text has ${text.length} characters; at most ${maxTextChars} can be spoken`, {
+        params: { length: text.length, limit: maxTextChars },
+      });
+    }
     checkRate(opts.rate);
     const spokenText = normalize(text, opts.language);
     if (!spokenText) throw new SpeechError('empty_text', 'nothing to say: the text is empty');
@@ -148,7 +159,7 @@ export async function createSpeech(config: SpeechConfig): Promise<Speech> {
   return {
     speak,
     normalize,
-    stats: () => ({ cache: cache.stats(), synthesized: { ...synthesized }, fallbacks, failures }),
+    stats: () => ({ cache: cache.stats(), synthesized: { ...synthesized }, running: limiter.running, queued: limiter.queued, fallbacks, failures }),
   };
 }
 

@@ -41,13 +41,19 @@ export type SpeechErrorCode =
   | 'engine_failed'
   | 'bad_audio';
 
-/** Every failure of a synthesis, with a code a caller can act on. */
+/**
+ * Every failure of a synthesis, with a code a caller can act on and, for
+ * text_too_long, the numbers for the user's message (i18n/messages.js
+ * speech_text_too_long {length} {limit}; speech_empty_text; speech_failed {detail}).
+ */
 export class SpeechError extends Error {
   readonly code: SpeechErrorCode;
-  constructor(code: SpeechErrorCode, message: string, opts?: { cause?: unknown }) {
+  readonly params: Record<string, number | string>;
+  constructor(code: SpeechErrorCode, message: string, opts?: { cause?: unknown; params?: Record<string, number | string> }) {
     super(message, opts);
     this.name = 'SpeechError';
     this.code = code;
+    this.params = opts?.params ?? {};
   }
 }
 

@@ -70,6 +70,11 @@ t.test('normalisation table: numbers, dates, times, units, ranges, abbreviations
     ['trong 10/2025', 'trong tháng mười năm hai nghìn không trăm hai mươi lăm'],
     ['đêm 12/10', 'đêm ngày mười hai tháng mười'],
     ['ngày 12-14/10', 'ngày mười hai đến mười bốn tháng mười'],
+    ['từ 30/9-2/10', 'từ ngày ba mươi tháng chín đến ngày mùng hai tháng mười'],
+    ['25-27°C', 'hai mươi lăm đến hai mươi bảy độ C'],
+    ['5.000ha', 'năm nghìn héc ta'],
+    ['Thứ 2, ngày 5/4', 'Thứ hai, ngày mùng năm tháng tư'],
+    ['02 người', 'hai người'],
     ['32/13/2025', 'ba mươi hai / mười ba / hai nghìn không trăm hai mươi lăm'],
     // times
     ['lúc 14h30', 'lúc mười bốn giờ ba mươi phút'],

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { dominantFrequency } from '../../codecs/analysis.js';
 import { writeWavHeader } from '../../codecs/wav.js';
 import { createSpeech, type SpeechLogger } from '../../speech/speech.js';
+import { EspeakSynthesizer } from '../../speech/espeak-synthesizer.js';
 import { HttpSynthesizer } from '../../speech/http-synthesizer.js';
+import type { SynthesisOptions, Synthesizer } from '../../speech/synthesizer.js';
 import { rmsDbfs } from './speech-measures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loa-speech-test-'));
@@ -117,7 +119,7 @@ t.test('a corrupt cache file is ignored and the audio made again', async (t) => 
 
 t.test('input is bounded and checked before any voice runs', async (t) => {
   const speech = await createSpeech({ cacheDir: freshDir(), maxTextChars: 100 });
-  await t.rejects(speech.speak('a'.repeat(101)), { code: 'text_too_long', message: /101 characters; at most 100/ });
+  await t.rejects(speech.speak('a'.repeat(101)), { code: 'text_too_long', message: /101 characters; at most 100/, params: { length: 101, limit: 100 } });
   await t.rejects(speech.speak('  \n '), { code: 'empty_text' });
   await t.rejects(speech.speak('xin chào', { rate: 0 }), { code: 'bad_option' });
   t.same(speech.stats().synthesized, {});
@@ -210,4 +212,36 @@ t.test("the caller's abort stops everything: no fallback", async (t) => {
   await t.rejects(pending, { name: 'SpeechError', code: 'aborted' });
   t.equal(speech.stats().fallbacks, 0);
   t.same(speech.stats().synthesized, {});
+});
+
+t.test('a burst of different texts runs at most maxConcurrent syntheses at a time, in order', async (t) => {
+  // The real espeak-ng, wrapped only to count how many run at once.
+  const real = new EspeakSynthesizer();
+  let now = 0;
+  let peak = 0;
+  const counting: Synthesizer = {
+    name: 'espeak-ng-counted',
+    identity: () => real.identity(),
+    async synthesize(text: string, opts?: SynthesisOptions) {
+      peak = Math.max(peak, ++now);
+      try {
+        return await real.synthesize(text, opts);
+      } finally {
+        now--;
+      }
+    },
+  };
+  const speech = await createSpeech({ cacheDir: freshDir(), primary: counting, maxConcurrent: 2 });
+  const texts = Array.from({ length: 8 }, (_, i) => `Thông báo số ${i + 1}.`);
+  const controller = new AbortController();
+  const aborted = speech.speak('Thông báo bị huỷ.', { signal: controller.signal });
+  const all = Promise.all(texts.map((text) => speech.speak(text)));
+  controller.abort();
+  await t.rejects(aborted, { code: 'aborted' });
+  const results = await all;
+  t.equal(peak, 2, 'never more than two at once');
+  t.same(results.map((r) => r.engine), texts.map(() => 'espeak-ng-counted'));
+  t.same(results.map((r) => r.spokenText), texts.map((_, i) => `Thông báo số ${speech.normalize(String(i + 1))}.`));
+  t.equal(speech.stats().running, 0);
+  t.equal(speech.stats().queued, 0, 'the aborted caller left the queue');
 });
