@@ -8,8 +8,9 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-# A system ffmpeg (Debian's 5.1) rather than the old static one in node_modules.
-RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg tini && rm -rf /var/lib/apt/lists/* \
+# A system ffmpeg (Debian's 5.1) rather than the old static one in node_modules;
+# espeak-ng is the offline Vietnamese voice of alerts (speech/).
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg espeak-ng tini && rm -rf /var/lib/apt/lists/* \
   && useradd --system --uid 10001 --home /data loa && mkdir -p /data && chown loa /data
 WORKDIR /app
 COPY --from=build /app/package.json ./
