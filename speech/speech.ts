@@ -70,6 +70,8 @@ export interface SpeechStats {
   /** Syntheses running and waiting for a slot now. */
   running: number;
   queued: number;
+  /** Audio that could not be stored in the cache (and was spoken anyway). */
+  cacheWriteErrors: number;
   fallbacks: number;
   failures: number;
 }
@@ -94,22 +96,28 @@ export async function createSpeech(config: SpeechConfig): Promise<Speech> {
   const synthesized: Record<string, number> = {};
   let fallbacks = 0;
   let failures = 0;
-  let lastWarnAt = -Infinity;
-  let suppressed = 0;
+  let cacheWriteErrors = 0;
+  const lastWarnAt = new Map<string, number>();
+  const suppressed = new Map<string, number>();
 
-  cache.onCorrupt = (key, reason) => config.logger?.warn({ key, reason }, 'speech cache: corrupt file dropped, synthesising again');
+  /** One warning per kind per logIntervalMs; the ones in between are counted in the next. */
+  function warnRateLimited(kind: string, obj: object, msg: string): void {
+    const now = Date.now();
+    if (now - (lastWarnAt.get(kind) ?? -Infinity) < logIntervalMs) {
+      suppressed.set(kind, (suppressed.get(kind) ?? 0) + 1);
+      return;
+    }
+    lastWarnAt.set(kind, now);
+    config.logger?.warn({ ...obj, suppressedSinceLast: suppressed.get(kind) ?? 0 }, msg);
+    suppressed.set(kind, 0);
+  }
+
+  cache.onCorrupt = (key, reason) => warnRateLimited('corrupt', { key, reason }, 'speech cache: corrupt file dropped, synthesising again');
 
   function warnFallback(engine: string, err: unknown): void {
     fallbacks++;
-    const now = Date.now();
-    if (now - lastWarnAt < logIntervalMs) {
-      suppressed++;
-      return;
-    }
-    lastWarnAt = now;
     const code = err instanceof SpeechError ? err.code : 'engine_failed';
-    config.logger?.warn({ engine, code, reason: (err as Error).message, suppressedSinceLast: suppressed }, `speech: ${engine} failed, speaking with ${offline.name} instead`);
-    suppressed = 0;
+    warnRateLimited('fallback', { engine, code, reason: (err as Error).message }, `speech: ${engine} failed, speaking with ${offline.name} instead`);
   }
 
   function normalize(text: string, language = 'vi'): string {
@@ -124,7 +132,13 @@ export async function createSpeech(config: SpeechConfig): Promise<Speech> {
     if (hit) return result(hit, spokenText, engine.name, true);
     const { pcm } = await limiter.run(() => engine.synthesize(spokenText, { language, voice, rate, signal: opts.signal }), opts.signal);
     synthesized[engine.name] = (synthesized[engine.name] ?? 0) + 1;
-    await cache.put(key, pcm);
+    try {
+      await cache.put(key, pcm);
+    } catch (err) {
+      // A full or broken disk costs the cache, never the alert: the audio is returned anyway.
+      cacheWriteErrors++;
+      warnRateLimited('cache', { reason: (err as Error).message }, 'speech cache: cannot store audio, speaking without caching');
+    }
     return result(pcm, spokenText, engine.name, false);
   }
 
@@ -159,7 +173,7 @@ export async function createSpeech(config: SpeechConfig): Promise<Speech> {
   return {
     speak,
     normalize,
-    stats: () => ({ cache: cache.stats(), synthesized: { ...synthesized }, running: limiter.running, queued: limiter.queued, fallbacks, failures }),
+    stats: () => ({ cache: cache.stats(), synthesized: { ...synthesized }, running: limiter.running, queued: limiter.queued, cacheWriteErrors, fallbacks, failures }),
   };
 }
 

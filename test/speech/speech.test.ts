@@ -5,7 +5,8 @@ import t, { type Test } from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import pino from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dominantFrequency } from '../../codecs/analysis.js';
@@ -20,6 +21,10 @@ const root = mkdtempSync(join(tmpdir(), 'loa-speech-test-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const freshDir = () => join(root, `c${n++}`);
+
+// The server's pino logger fits where createSpeech wants a logger.
+const serverLogger: SpeechLogger = pino({ enabled: false });
+void serverLogger;
 
 function recordingLogger(): SpeechLogger & { lines: { obj: Record<string, unknown>; msg: string }[] } {
   const lines: { obj: Record<string, unknown>; msg: string }[] = [];
@@ -115,6 +120,24 @@ t.test('a corrupt cache file is ignored and the audio made again', async (t) => 
   t.equal(speech.stats().cache.corrupt, 1);
   t.match(logger.lines, [{ msg: /corrupt file dropped/, obj: { reason: /shorter than its header/ } }]);
   t.equal((await speech.speak('Đề nghị bà con sơ tán.')).cached, true, 'and cached again');
+});
+
+t.test('a cache that cannot be written costs the cache, not the speech', async (t) => {
+  const dir = freshDir();
+  const logger = recordingLogger();
+  const speech = await createSpeech({ cacheDir: dir, logger });
+  // A real fault: the directory is gone and a file stands in its place (ENOTDIR on every write).
+  rmSync(dir, { recursive: true });
+  writeFileSync(dir, 'not a directory');
+  const audio = await speech.speak('Mưa to đến rất to.');
+  t.equal(audio.engine, 'espeak-ng');
+  t.ok(rmsDbfs(audio.pcm) > -35, 'the speech is there');
+  t.equal(speech.stats().cacheWriteErrors, 1);
+  t.match(logger.lines, [{ msg: /cannot store audio/, obj: { reason: /ENOTDIR/ } }]);
+  rmSync(dir);
+  mkdirSync(dir);
+  t.equal((await speech.speak('Mưa to đến rất to.')).cached, false, 'once the disk is back, it caches again');
+  t.equal((await speech.speak('Mưa to đến rất to.')).cached, true);
 });
 
 t.test('input is bounded and checked before any voice runs', async (t) => {
