@@ -9,7 +9,7 @@ import { SineOscillator } from '../../codecs/tone.js';
 import { EspeakSynthesizer } from '../../speech/espeak-synthesizer.js';
 import { normalizeVietnamese } from '../../speech/normalize-vi.js';
 import { SpeechError } from '../../speech/synthesizer.js';
-import { bandEnergyFraction, envelopePeaks, median, rmsDbfs, voicedPitches } from './speech-measures.js';
+import { bandEnergyFraction, envelopePeaks, median, rmsDbfs, voicedPitches } from '../helpers/speech-measures.js';
 
 const RATE = 48000;
 const voice = new EspeakSynthesizer();

@@ -15,7 +15,7 @@ import { createSpeech, type SpeechLogger } from '../../speech/speech.js';
 import { EspeakSynthesizer } from '../../speech/espeak-synthesizer.js';
 import { HttpSynthesizer } from '../../speech/http-synthesizer.js';
 import type { SynthesisOptions, Synthesizer } from '../../speech/synthesizer.js';
-import { rmsDbfs } from './speech-measures.js';
+import { rmsDbfs } from '../helpers/speech-measures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loa-speech-test-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
