@@ -112,6 +112,8 @@ t.test('normalisation table: numbers, dates, times, units, ranges, abbreviations
     ['H5N1', 'H năm N một'],
     ['~30 người', 'khoảng ba mươi người'],
     ['  nhiều   khoảng\ntrắng ', 'nhiều khoảng trắng'],
+    ['GIÓ MẠNH CẤP 12, NGÀY 12/10/2025', 'GIÓ MẠNH CẤP mười hai, NGÀY mười hai tháng mười năm hai nghìn không trăm hai mươi lăm'],
+    ['cấp 12'.normalize('NFD'), 'cấp mười hai'],
   ];
   for (const [input, expected] of cases) t.equal(normalizeVietnamese(input), expected, input);
 });

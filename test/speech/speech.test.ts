@@ -237,17 +237,20 @@ t.test("the caller's abort stops everything: no fallback", async (t) => {
   t.same(speech.stats().synthesized, {});
 });
 
-t.test('a burst of different texts runs at most maxConcurrent syntheses at a time, in order', async (t) => {
-  // The real espeak-ng, wrapped only to count how many run at once.
+t.test('a burst of different texts runs at most maxConcurrent syntheses at a time; a waiting caller can abort', async (t) => {
+  // The real espeak-ng, wrapped to count how many run at once and to hold them until the test opens the gate.
   const real = new EspeakSynthesizer();
   let now = 0;
   let peak = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
   const counting: Synthesizer = {
     name: 'espeak-ng-counted',
     identity: () => real.identity(),
     async synthesize(text: string, opts?: SynthesisOptions) {
       peak = Math.max(peak, ++now);
       try {
+        await gate;
         return await real.synthesize(text, opts);
       } finally {
         now--;
@@ -256,15 +259,20 @@ t.test('a burst of different texts runs at most maxConcurrent syntheses at a tim
   };
   const speech = await createSpeech({ cacheDir: freshDir(), primary: counting, maxConcurrent: 2 });
   const texts = Array.from({ length: 8 }, (_, i) => `Thông báo số ${i + 1}.`);
+  const all = Promise.all(texts.map((text) => speech.speak(text)));
   const controller = new AbortController();
   const aborted = speech.speak('Thông báo bị huỷ.', { signal: controller.signal });
-  const all = Promise.all(texts.map((text) => speech.speak(text)));
+  while (speech.stats().queued < 7) await new Promise((r) => setTimeout(r, 5));
+  t.equal(speech.stats().running, 2, 'two running, seven waiting');
   controller.abort();
   await t.rejects(aborted, { code: 'aborted' });
+  t.equal(speech.stats().queued, 6, 'the aborted caller left the queue');
+  open();
   const results = await all;
   t.equal(peak, 2, 'never more than two at once');
   t.same(results.map((r) => r.engine), texts.map(() => 'espeak-ng-counted'));
   t.same(results.map((r) => r.spokenText), texts.map((_, i) => `Thông báo số ${speech.normalize(String(i + 1))}.`));
+  t.same(speech.stats().synthesized, { 'espeak-ng-counted': 8 }, 'the aborted text was never synthesised');
   t.equal(speech.stats().running, 0);
-  t.equal(speech.stats().queued, 0, 'the aborted caller left the queue');
+  t.equal(speech.stats().queued, 0);
 });
