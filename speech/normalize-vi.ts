@@ -106,6 +106,12 @@ export function normalizeVietnamese(input: string, o: NormalizeOptions = {}): st
     return ABBREVIATION_WORDS.get(abbr)! + (next !== undefined && /\d/.test(next) ? ' ' : '');
   });
 
+  // Phone numbers are read digit by digit: "gọi 112" → "gọi một một hai", "đường dây nóng 1900.1234".
+  text = text.replace(
+    /(?<![\p{L}])(gọi|điện thoại|đường dây nóng|hotline)((?:\s+số)?\s*:?\s*)(\d(?:[\d.]|\s(?=\d))*\d|\d)(?!\d)/giu,
+    (_m, lead: string, gap: string, number: string) => `${lead}${gap}${readDigits(number.replace(/[\s.]/g, ''))}`,
+  );
+
   // Ranges of days in one month: 12-14/10[/2025] → ngày mười hai đến mười bốn tháng mười [năm …].
   text = text.replace(/(?<![\d/.])(\d{1,2})\s*[-–]\s*(\d{1,2})\/(\d{1,2})(?:\/(\d{4}))?(?![\d/])/g, (m, d1, d2, mo, y, offset, whole) => {
     if (!validDay(+d1) || !validDay(+d2) || !validMonth(+mo)) return m;

@@ -61,6 +61,12 @@ export interface SpokenAudio {
   cached: boolean;
   /** Why the preferred engine was not used, when a fallback spoke. */
   fallbackReason?: string;
+  /**
+   * The cache's 48 kHz mono WAV file holding this audio, for players that take
+   * a file (undefined when it could not be stored). Eviction may delete it
+   * later: call speak() again before each airing rather than keeping the path.
+   */
+  file?: string;
 }
 
 export interface SpeechStats {
@@ -129,7 +135,7 @@ export async function createSpeech(config: SpeechConfig): Promise<Speech> {
     const language = opts.language ?? 'vi';
     const key = cacheKey([CACHE_FORMAT, await engine.identity(), language, voice ?? '', String(rate), spokenText]);
     const hit = await cache.get(key);
-    if (hit) return result(hit, spokenText, engine.name, true);
+    if (hit) return { ...result(hit, spokenText, engine.name, true), file: cache.pathOf(key) };
     const { pcm } = await limiter.run(() => engine.synthesize(spokenText, { language, voice, rate, signal: opts.signal }), opts.signal);
     synthesized[engine.name] = (synthesized[engine.name] ?? 0) + 1;
     try {
@@ -138,8 +144,9 @@ export async function createSpeech(config: SpeechConfig): Promise<Speech> {
       // A full or broken disk costs the cache, never the alert: the audio is returned anyway.
       cacheWriteErrors++;
       warnRateLimited('cache', { reason: (err as Error).message }, 'speech cache: cannot store audio, speaking without caching');
+      return result(pcm, spokenText, engine.name, false);
     }
-    return result(pcm, spokenText, engine.name, false);
+    return { ...result(pcm, spokenText, engine.name, false), file: cache.has(key) ? cache.pathOf(key) : undefined };
   }
 
   async function speak(text: string, opts: SpeakOptions = {}): Promise<SpokenAudio> {

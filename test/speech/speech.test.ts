@@ -10,7 +10,7 @@ import pino from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dominantFrequency } from '../../codecs/analysis.js';
-import { writeWavHeader } from '../../codecs/wav.js';
+import { readWav, writeWavHeader } from '../../codecs/wav.js';
 import { createSpeech, type SpeechLogger } from '../../speech/speech.js';
 import { EspeakSynthesizer } from '../../speech/espeak-synthesizer.js';
 import { HttpSynthesizer } from '../../speech/http-synthesizer.js';
@@ -96,6 +96,8 @@ t.test('speak(): normalised Vietnamese speech at 48 kHz, cached by content', asy
   const again = await speech.speak('Gió mạnh cấp 12.');
   t.equal(again.cached, true);
   t.same(again.pcm, first.pcm, 'the cache returns identical audio');
+  t.ok(first.file && first.file === again.file, 'both name the cache file');
+  t.same(readWav(first.file!).samples, first.pcm, 'which holds exactly this audio, as a WAV');
   const spelled = await speech.speak('Gió  mạnh cấp mười hai.');
   t.equal(spelled.cached, true, 'the key is the normalised text: digits and words share an entry');
   t.same(spelled.pcm, first.pcm);
@@ -133,6 +135,7 @@ t.test('a cache that cannot be written costs the cache, not the speech', async (
   t.equal(audio.engine, 'espeak-ng');
   t.ok(rmsDbfs(audio.pcm) > -35, 'the speech is there');
   t.equal(speech.stats().cacheWriteErrors, 1);
+  t.equal(audio.file, undefined, 'no file to name');
   t.match(logger.lines, [{ msg: /cannot store audio/, obj: { reason: /ENOTDIR/ } }]);
   rmSync(dir);
   mkdirSync(dir);
