@@ -10,7 +10,7 @@ import { SpeechError, checkRate, type SynthesisOptions, type SynthesizedAudio, t
 export interface EspeakConfig {
   /** The binary; 'espeak-ng' on PATH by default. */
   command?: string;
-  /** Voice when the caller names none: 'vi' (northern) by default; 'vi-vn-x-central', 'vi-vn-x-south'. */
+  /** Voice of Vietnamese text when the caller names none: 'vi' (northern) by default; 'vi-vn-x-central', 'vi-vn-x-south'. */
   voice?: string;
   /** espeak-ng speed (-s) at rate 1. espeak-ng's own default is 175; 150 is calmer for announcements. */
   wordsPerMinute?: number;
@@ -22,9 +22,6 @@ export interface EspeakConfig {
 
 /** Voice names as espeak-ng spells them (language, variants, +variant). */
 const VOICE_NAME = /^[a-z]{2,3}(?:-[a-z0-9]+)*(?:\+[a-z0-9]+)?$/i;
-
-/** Voice per language when neither the caller nor the config names one. */
-const DEFAULT_VOICES: Record<string, string> = { vi: 'vi', en: 'en' };
 
 export class EspeakSynthesizer implements Synthesizer {
   readonly name = 'espeak-ng';
@@ -65,7 +62,9 @@ export class EspeakSynthesizer implements Synthesizer {
         params: { length: spoken.length, limit: this.maxTextChars },
       });
     }
-    const voice = opts.voice ?? DEFAULT_VOICES[opts.language ?? 'vi'] ?? this.voice;
+    // The configured voice is a Vietnamese one; text in another language gets espeak-ng's voice of that name ('en', 'fr').
+    const language = opts.language ?? 'vi';
+    const voice = opts.voice ?? (language === 'vi' ? this.voice : language);
     if (!VOICE_NAME.test(voice)) throw new SpeechError('bad_option', `espeak-ng voice "${voice}" is not a voice name`);
     const speed = Math.round(this.wpm * checkRate(opts.rate));
     const deadline = Date.now() + this.timeoutMs;

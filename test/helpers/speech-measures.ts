@@ -134,3 +134,13 @@ export function envelopePeaks(pcm: ArrayLike<number>, sampleRate: number, promin
   }
   return peaks;
 }
+
+/**
+ * Sample-exact equality of two recordings (false when either is missing).
+ * Byte comparison: tap's deep comparison of two differing 100 000-sample
+ * arrays takes minutes to build its diff.
+ */
+export function identicalAudio(a: Int16Array | undefined, b: Int16Array | undefined): boolean {
+  if (!a || !b) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}

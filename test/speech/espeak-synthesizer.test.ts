@@ -9,7 +9,7 @@ import { SineOscillator } from '../../codecs/tone.js';
 import { EspeakSynthesizer } from '../../speech/espeak-synthesizer.js';
 import { normalizeVietnamese } from '../../speech/normalize-vi.js';
 import { SpeechError } from '../../speech/synthesizer.js';
-import { bandEnergyFraction, envelopePeaks, median, rmsDbfs, voicedPitches } from '../helpers/speech-measures.js';
+import { bandEnergyFraction, envelopePeaks, identicalAudio, median, rmsDbfs, voicedPitches } from '../helpers/speech-measures.js';
 
 const RATE = 48000;
 const voice = new EspeakSynthesizer();
@@ -97,10 +97,16 @@ t.test('a slower rate gives longer speech; the regional voices speak too', async
   const slow = await voice.synthesize(text, { rate: 0.7 });
   const fast = await voice.synthesize(text, { rate: 1.4 });
   t.ok(seconds(slow.pcm) > seconds(fast.pcm) * 1.4, `rate 0.7: ${seconds(slow.pcm).toFixed(2)} s, rate 1.4: ${seconds(fast.pcm).toFixed(2)} s`);
+  const northern = (await voice.synthesize(text)).pcm;
   for (const v of ['vi-vn-x-central', 'vi-vn-x-south']) {
     const { pcm } = await voice.synthesize(text, { voice: v });
     t.ok(rmsDbfs(pcm) > -35 && seconds(pcm) > 0.8, `${v}: ${seconds(pcm).toFixed(2)} s at ${rmsDbfs(pcm).toFixed(1)} dBFS`);
+    const configured = (await new EspeakSynthesizer({ voice: v }).synthesize(text)).pcm;
+    t.ok(identicalAudio(configured, pcm), `${v} by configuration is the same voice`);
+    t.notOk(identicalAudio(configured, northern), `${v} is not the northern voice`);
   }
+  const english = (await voice.synthesize('Evacuate now.', { language: 'en' })).pcm;
+  t.ok(rmsDbfs(english) > -35, 'text in another language gets that language’s voice');
 });
 
 t.test('bad input is refused with a code and a reason', async (t) => {

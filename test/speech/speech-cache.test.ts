@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseWav } from '../../codecs/wav.js';
+import { identicalAudio } from '../helpers/speech-measures.js';
 import { SpeechCache, cacheKey, decodeCacheWav, encodeCacheWav } from '../../speech/speech-cache.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loa-speech-cache-test-'));
@@ -23,11 +24,12 @@ t.test('what is put comes back identical, as a WAV any reader plays', async (t) 
   t.equal(await cache.get(key), undefined, 'a miss before');
   const pcm = audio(1);
   await cache.put(key, pcm);
-  t.same(await cache.get(key), pcm, 'identical samples');
+  t.ok(identicalAudio(await cache.get(key), pcm), 'identical samples');
+  t.notOk(identicalAudio(pcm, audio(2)), 'the comparison does see a difference');
   const wav = parseWav(readFileSync(cache.pathOf(key)));
   t.equal(wav.sampleRate, 48000);
   t.equal(wav.channels, 1);
-  t.same(wav.samples, pcm, 'codecs/wav.ts reads the cache file');
+  t.ok(identicalAudio(wav.samples, pcm), 'codecs/wav.ts reads the cache file');
   t.same(cache.stats(), { entries: 1, bytes: 84 + 96000, hits: 1, misses: 1, corrupt: 0, evictions: 0 });
   t.same(readdirSync(cache.dir), [`${key}.wav`], 'no temporary file left behind');
   t.throws(() => cache.pathOf('../etc/passwd'), /not a cache key/);
@@ -52,7 +54,7 @@ t.test('a corrupt file is dropped and reported as a miss, whatever the damage', 
     t.equal(await cache.get(key), undefined, `${what}: a miss`);
     t.notOk(readdirSync(cache.dir).includes(`${key}.wav`), `${what}: the file is gone`);
     await cache.put(key, audio(i));
-    t.same(await cache.get(key), audio(i), `${what}: regenerated audio is served`);
+    t.ok(identicalAudio(await cache.get(key), audio(i)), `${what}: regenerated audio is served`);
   }
   t.equal(cache.stats().corrupt, damages.length);
   t.same(reasons, ['checksum mismatch', 'RIFF size does not match the file', 'shorter than its header', 'shorter than its header', 'not 48 kHz mono 16-bit PCM', 'shorter than its header']);
@@ -96,7 +98,7 @@ t.test('reopening indexes the directory, keeps recency from mtimes, removes stal
 
   const again = await SpeechCache.open({ dir, maxBytes: entry });
   t.ok(again.has(recent) && !again.has(old), 'over the bound at open: the older file goes');
-  t.same(await again.get(recent), audio(2));
+  t.ok(identicalAudio(await again.get(recent), audio(2)));
   const names = readdirSync(dir);
   t.notOk(names.includes(`${recent}.wav.tmp-1-dead`), 'a temporary file older than an hour is removed');
   t.ok(names.includes(`${recent}.wav.tmp-2-live`), 'a recent one may be another writer: kept');

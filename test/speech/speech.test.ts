@@ -15,7 +15,7 @@ import { createSpeech, type SpeechLogger } from '../../speech/speech.js';
 import { EspeakSynthesizer } from '../../speech/espeak-synthesizer.js';
 import { HttpSynthesizer } from '../../speech/http-synthesizer.js';
 import type { SynthesisOptions, Synthesizer } from '../../speech/synthesizer.js';
-import { rmsDbfs } from '../helpers/speech-measures.js';
+import { identicalAudio, rmsDbfs } from '../helpers/speech-measures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loa-speech-test-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
@@ -95,12 +95,12 @@ t.test('speak(): normalised Vietnamese speech at 48 kHz, cached by content', asy
 
   const again = await speech.speak('Gió mạnh cấp 12.');
   t.equal(again.cached, true);
-  t.same(again.pcm, first.pcm, 'the cache returns identical audio');
+  t.ok(identicalAudio(again.pcm, first.pcm), 'the cache returns identical audio');
   t.ok(first.file && first.file === again.file, 'both name the cache file');
-  t.same(readWav(first.file!).samples, first.pcm, 'which holds exactly this audio, as a WAV');
+  t.ok(identicalAudio(readWav(first.file!).samples, first.pcm), 'which holds exactly this audio, as a WAV');
   const spelled = await speech.speak('Gió  mạnh cấp mười hai.');
   t.equal(spelled.cached, true, 'the key is the normalised text: digits and words share an entry');
-  t.same(spelled.pcm, first.pcm);
+  t.ok(identicalAudio(spelled.pcm, first.pcm));
 
   const slower = await speech.speak('Gió mạnh cấp 12.', { rate: 0.8 });
   t.equal(slower.cached, false, 'the rate is part of the key');
@@ -118,7 +118,7 @@ t.test('a corrupt cache file is ignored and the audio made again', async (t) => 
   writeFileSync(join(dir, file), 'RIFF garbage');
   const again = await speech.speak('Đề nghị bà con sơ tán.');
   t.equal(again.cached, false, 'regenerated');
-  t.same(again.pcm, first.pcm, 'the same audio as before');
+  t.ok(identicalAudio(again.pcm, first.pcm), 'the same audio as before');
   t.equal(speech.stats().cache.corrupt, 1);
   t.match(logger.lines, [{ msg: /corrupt file dropped/, obj: { reason: /shorter than its header/ } }]);
   t.equal((await speech.speak('Đề nghị bà con sơ tán.')).cached, true, 'and cached again');
