@@ -119,6 +119,22 @@ export const MESSAGES = {
   cap_bad_number: { vi: '“{value}” tại {path} không phải là số.', en: '“{value}” at {path} is not a number.' },
   cap_restriction_required: { vi: 'scope là Restricted nên cần <restriction> nói rõ ai được nhận bản tin.', en: 'scope is Restricted, so <restriction> must say who may receive the alert.' },
   cap_addresses_required: { vi: 'scope là Private nên cần <addresses> liệt kê người nhận.', en: 'scope is Private, so <addresses> must list the recipients.' },
+  // The audio <resource> of a CAP alert that could not be used (cap/fetch-resource.ts codes).
+  cap_resource_no_audio: { vi: 'Tài nguyên âm thanh không có uri hay derefUri.', en: 'The audio resource has neither a uri nor a derefUri.' },
+  cap_resource_not_audio: { vi: 'Tài nguyên có kiểu “{type}”, không phải âm thanh (audio/*).', en: 'The resource is “{type}”, not audio (audio/*).' },
+  cap_resource_bad_base64: { vi: 'derefUri không phải dữ liệu base64.', en: 'derefUri is not base64 data.' },
+  cap_resource_bad_uri: { vi: 'Chỉ tải âm thanh qua http hoặc https, không kèm tài khoản: “{uri}”.', en: 'Audio is fetched only over http or https, without credentials: “{uri}”.' },
+  cap_resource_forbidden_address: {
+    vi: 'Máy chủ “{host}” trỏ tới địa chỉ nội bộ {address} ({detail}); quản trị viên phải cho phép máy chủ này trước.',
+    en: 'The host “{host}” resolves to the internal address {address} ({detail}); an admin must allow this host first.',
+  },
+  cap_resource_dns_failed: { vi: 'Không phân giải được tên máy chủ “{host}”.', en: 'The host name “{host}” could not be resolved.' },
+  cap_resource_too_many_redirects: { vi: 'Quá {limit} lần chuyển hướng.', en: 'More than {limit} redirects.' },
+  cap_resource_http_status: { vi: '{uri} trả về mã HTTP {status}.', en: '{uri} answered HTTP {status}.' },
+  cap_resource_too_large: { vi: 'Tệp âm thanh quá lớn: tối đa {limit} byte.', en: 'The audio is too large: at most {limit} bytes.' },
+  cap_resource_timeout: { vi: 'Không tải xong âm thanh trong {limit} ms.', en: 'The audio was not fetched within {limit} ms.' },
+  cap_resource_network: { vi: 'Lỗi mạng khi tải âm thanh: {detail}.', en: 'Network error while fetching the audio: {detail}.' },
+  cap_resource_digest_mismatch: { vi: 'Mã băm SHA-1 của âm thanh không khớp với <digest> của bản tin.', en: 'The audio’s SHA-1 does not match the alert’s <digest>.' },
   // Nouns used by not_found.
   what_zone: { vi: 'vùng', en: 'zone' },
   what_endpoint: { vi: 'thiết bị', en: 'endpoint' },
