@@ -22,7 +22,12 @@ export type CapErrorCode =
   | 'bad_references'
   | 'bad_number'
   | 'restriction_required'
-  | 'addresses_required';
+  | 'addresses_required'
+  | 'unsigned'
+  | 'signature_unsupported'
+  | 'signature_digest_mismatch'
+  | 'bad_signature'
+  | 'untrusted_key';
 
 export interface CapError {
   path: string;

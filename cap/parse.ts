@@ -3,6 +3,7 @@
 import { capError, type CapError } from './errors.js';
 import { DEFAULT_XML_LIMITS, parseXml, type XmlElement } from './xml.js';
 import { CAP_ENUMS, XMLDSIG_NS, validateAlert } from './validate.js';
+import { verifyCapSignature, type TrustStore } from './signature.js';
 import { readCircle, readDateTime, readPolygon, readQuotedList, readReferences, type CapReference, type Circle, type LatLon } from './syntax.js';
 
 export type { CapError } from './errors.js';
@@ -87,8 +88,10 @@ export interface CapAlert {
   references: CapReference[];
   incidents: string[];
   info: CapInfo[];
-  /** An XML signature element is present (verification is a separate step). */
+  /** An XML signature element is present. */
   hasSignature: boolean;
+  /** Subject of the certificate whose signature was verified (only when a trust store was given). */
+  signer?: string;
 }
 
 export interface CapLimits {
@@ -99,6 +102,10 @@ export interface CapLimits {
    * vocabulary is a subset of 1.2's, so allowing '1.1' validates such documents by 1.2 rules.
    */
   versions?: CapVersion[];
+  /** When set, the alert must carry a valid enveloped XML signature by a key this store trusts. */
+  trust?: TrustStore;
+  /** The time certificate validity is judged at (default now). */
+  now?: Date;
 }
 
 export type CapParseResult = { ok: true; alert: CapAlert } | { ok: false; errors: CapError[] };
@@ -121,7 +128,10 @@ export function parseCap(bytes: Uint8Array, limits: CapLimits = {}): CapParseRes
   }
   const errors = validateAlert(root);
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, alert: toAlert(root, version) };
+  if (!limits.trust) return { ok: true, alert: toAlert(root, version) };
+  const sig = verifyCapSignature(bytes, limits.trust, { now: limits.now });
+  if (!sig.ok) return { ok: false, errors: [capError('/alert/Signature', sig.code, sig.reason, sig.params)] };
+  return { ok: true, alert: { ...toAlert(root, version), signer: sig.signer } };
 }
 
 /** A CAP date-time (always with an offset) → epoch milliseconds. */

@@ -135,6 +135,15 @@ export const MESSAGES = {
   cap_resource_timeout: { vi: 'Không tải xong âm thanh trong {limit} ms.', en: 'The audio was not fetched within {limit} ms.' },
   cap_resource_network: { vi: 'Lỗi mạng khi tải âm thanh: {detail}.', en: 'Network error while fetching the audio: {detail}.' },
   cap_resource_digest_mismatch: { vi: 'Mã băm SHA-1 của âm thanh không khớp với <digest> của bản tin.', en: 'The audio’s SHA-1 does not match the alert’s <digest>.' },
+  // CAP signature refusals (cap/signature.ts codes), when a trust store is configured.
+  cap_unsigned: { vi: 'Bản tin CAP chưa được ký số, trong khi hệ thống yêu cầu chữ ký.', en: 'The CAP alert is not signed, and signatures are required.' },
+  cap_signature_unsupported: {
+    vi: 'Chữ ký số không theo dạng được hỗ trợ (một chữ ký bao toàn văn bản, exclusive c14n, RSA-SHA256, SHA-256): {detail}',
+    en: 'The signature is not in the supported form (one enveloped signature over the whole document, exclusive c14n, RSA-SHA256, SHA-256): {detail}',
+  },
+  cap_signature_digest_mismatch: { vi: 'Bản tin đã bị sửa sau khi ký (mã băm không khớp).', en: 'The alert was changed after it was signed (the digest does not match).' },
+  cap_bad_signature: { vi: 'Chữ ký số không hợp lệ với khoá ký.', en: 'The signature does not verify with the signing key.' },
+  cap_untrusted_key: { vi: 'Chứng thư ký không nằm trong kho tin cậy, không do kho tin cậy cấp, hoặc đã hết hạn.', en: 'The signing certificate is not in the trust store, not issued by it, or not valid now.' },
   // Nouns used by not_found.
   what_zone: { vi: 'vùng', en: 'zone' },
   what_endpoint: { vi: 'thiết bị', en: 'endpoint' },

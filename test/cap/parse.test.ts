@@ -229,7 +229,7 @@ t.test('structural rules, each with its path', async (t) => {
 t.test('every refusal code has a Vietnamese and an English message', async (t) => {
   const all: CapErrorCode[] = ['too_large', 'empty_document', 'dtd_forbidden', 'bad_encoding', 'malformed', 'too_deep', 'not_cap', 'wrong_version', 'missing',
     'duplicate', 'unknown_element', 'empty', 'bad_value', 'bad_datetime', 'bad_identifier', 'bad_polygon', 'bad_circle', 'bad_references', 'bad_number',
-    'restriction_required', 'addresses_required'];
+    'restriction_required', 'addresses_required', 'unsigned', 'signature_unsupported', 'signature_digest_mismatch', 'bad_signature', 'untrusted_key'];
   for (const code of all) t.ok(`cap_${code}` in MESSAGES, `cap_${code}`);
   const r = parseCap(fixture('invalid.cap'));
   if (r.ok) return t.fail('invalid.cap');
