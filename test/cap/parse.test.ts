@@ -237,3 +237,16 @@ t.test('every refusal code has a Vietnamese and an English message', async (t) =
   t.equal(translate('vi', `cap_${e.code}` as keyof typeof MESSAGES, e.params), 'Thiếu phần tử bắt buộc <scope> tại /alert/scope.');
   t.equal(translate('en', `cap_${e.code}` as keyof typeof MESSAGES, e.params), 'The required element <scope> is missing at /alert/scope.');
 });
+
+t.test('Update and Cancel find the alerts their references name', async (t) => {
+  const { referenceNames, capMessageKey } = await import('../../cap/references.js');
+  const alert = parseCap(fixture('vn-bao-alert.cap'));
+  const update = parseCap(fixture('vn-bao-update.cap'));
+  const cancel = parseCap(fixture('vn-bao-cancel.cap'));
+  if (!alert.ok || !update.ok || !cancel.ok) return t.fail('fixtures');
+  t.ok(referenceNames(update.alert.references[0], alert.alert), 'the Update names the alert');
+  t.same(cancel.alert.references.map((r) => [alert.alert, update.alert].findIndex((m) => referenceNames(r, m))), [0, 1], 'the Cancel names both');
+  t.notOk(referenceNames(update.alert.references[0], update.alert), 'not itself');
+  t.notOk(referenceNames({ ...update.alert.references[0], sent: '2026-09-14T07:31:00+07:00' }, alert.alert), 'another time is another message');
+  t.equal(capMessageKey({ sender: 's', identifier: 'i', sent: '2012-05-02T21:45:05-00:00' }), capMessageKey({ sender: 's', identifier: 'i', sent: '2012-05-03T04:45:05+07:00' }), 'the same instant written in two offsets');
+});
