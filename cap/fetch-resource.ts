@@ -5,6 +5,7 @@
 // CGNAT, unique-local, multicast, unspecified, IPv4 inside IPv6) — then the connection is
 // pinned to those checked addresses so a second DNS answer cannot swap them. Only hosts an
 // admin allowed skip the address check. The CAP 1.2 <digest> (SHA-1) is checked when present.
+// Configured CAP feeds are fetched the same way (fetchXml), only the accepted types differ.
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -38,6 +39,7 @@ export const DEFAULT_RESOURCE_LIMITS: ResourceLimits = {
 export type ResourceErrorCode =
   | 'no_audio'
   | 'not_audio'
+  | 'not_xml'
   | 'bad_base64'
   | 'bad_uri'
   | 'forbidden_address'
@@ -51,6 +53,7 @@ export type ResourceErrorCode =
 
 export interface ResourceError { code: ResourceErrorCode; reason: string; params: Record<string, string | number> }
 
+/** Fetched or decoded bytes (audio, or XML from fetchXml). */
 export type AudioResult =
   | { ok: true; bytes: Buffer; mimeType: string; from: 'derefUri' | 'uri'; url?: string }
   | { ok: false; error: ResourceError };
@@ -98,6 +101,20 @@ function digestMismatch(bytes: Buffer, digest: string): string | undefined {
 }
 
 export async function fetchAudio(uri: string, limits: Partial<ResourceLimits> = {}): Promise<AudioResult> {
+  return fetchLimited(uri, limits, { test: isAudioType, code: 'not_audio', expected: 'audio/*' });
+}
+
+/** XML for CAP documents and feeds (Atom, RSS). */
+export const isXmlType = (t: string) => /^(application\/(cap\+xml|atom\+xml|rss\+xml|xml)|text\/xml)$/i.test(t.split(';')[0].trim());
+
+/** A CAP document or feed from a configured URL, under the same limits and address checks. */
+export async function fetchXml(uri: string, limits: Partial<ResourceLimits> = {}): Promise<AudioResult> {
+  return fetchLimited(uri, limits, { test: isXmlType, code: 'not_xml', expected: 'application/cap+xml, Atom, RSS or XML' });
+}
+
+interface TypeRule { test: (contentType: string) => boolean; code: ResourceErrorCode; expected: string }
+
+async function fetchLimited(uri: string, limits: Partial<ResourceLimits>, accept: TypeRule): Promise<AudioResult> {
   const l = { ...DEFAULT_RESOURCE_LIMITS, ...limits };
   const allowed = new Set(l.allowHosts.map((h) => h.toLowerCase().replace(/^\[|\]$/g, '')));
   let current: { abort(): void } | undefined;
@@ -150,9 +167,9 @@ export async function fetchAudio(uri: string, limits: Partial<ResourceLimits> = 
         return fail('http_status', `${url.href} answered HTTP ${status}.`, { status, uri: url.href });
       }
       const type = String(res.headers['content-type'] ?? '');
-      if (!isAudioType(type)) {
+      if (!accept.test(type)) {
         res.destroy();
-        return fail('not_audio', `${url.href} is “${type || 'of no type'}”, not audio/*.`, { type: type || '-', uri: url.href });
+        return fail(accept.code, `${url.href} is “${type || 'of no type'}”, not ${accept.expected}.`, { type: type || '-', uri: url.href });
       }
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > l.maxBytes) {

@@ -144,6 +144,7 @@ export const MESSAGES = {
   cap_signature_digest_mismatch: { vi: 'Bản tin đã bị sửa sau khi ký (mã băm không khớp).', en: 'The alert was changed after it was signed (the digest does not match).' },
   cap_bad_signature: { vi: 'Chữ ký số không hợp lệ với khoá ký.', en: 'The signature does not verify with the signing key.' },
   cap_untrusted_key: { vi: 'Chứng thư ký không nằm trong kho tin cậy, không do kho tin cậy cấp, hoặc đã hết hạn.', en: 'The signing certificate is not in the trust store, not issued by it, or not valid now.' },
+  cap_resource_not_xml: { vi: 'Nguồn tin có kiểu “{type}”, không phải CAP, Atom, RSS hay XML.', en: 'The feed is “{type}”, not CAP, Atom, RSS or XML.' },
   // Nouns used by not_found.
   what_zone: { vi: 'vùng', en: 'zone' },
   what_endpoint: { vi: 'thiết bị', en: 'endpoint' },

@@ -165,6 +165,6 @@ t.test('address policy', async (t) => {
 
 t.test('every resource refusal code has a Vietnamese and an English message', async (t) => {
   const { MESSAGES } = await import('../../server/i18n.js');
-  const all: ResourceErrorCode[] = ['no_audio', 'not_audio', 'bad_base64', 'bad_uri', 'forbidden_address', 'dns_failed', 'too_many_redirects', 'http_status', 'too_large', 'timeout', 'network', 'digest_mismatch'];
+  const all: ResourceErrorCode[] = ['no_audio', 'not_audio', 'not_xml', 'bad_base64', 'bad_uri', 'forbidden_address', 'dns_failed', 'too_many_redirects', 'http_status', 'too_large', 'timeout', 'network', 'digest_mismatch'];
   for (const code of all) t.ok(`cap_resource_${code}` in MESSAGES, code);
 });
