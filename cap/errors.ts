@@ -1,5 +1,5 @@
 // One refusal reason: where in the document (an XPath-like path a sender can find), a stable
-// English code (the key of a server/i18n.ts message `cap_<code>`), an English sentence for
+// English code (the key of a message `cap_<code>` in i18n/messages.js), an English sentence for
 // logs, and the values the translated message needs.
 export type CapErrorCode =
   | 'too_large'

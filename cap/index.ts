@@ -4,7 +4,7 @@
 //   findAudioResource(info.resource) + loadResourceAudio(resource, limits) → audio bytes | error
 //   capMessageKey / referenceNames                   → Update and Cancel find their targets
 //   fetchXml(feedUrl, limits) + readCapFeed(bytes)   → one poll of a CAP, Atom or RSS feed
-// Every refusal carries a code translated by server/i18n.ts as cap_<code> (cap_resource_<code>
+// Every refusal carries a code translated (i18n/messages.js, server/i18n.ts) as cap_<code> (cap_resource_<code>
 // for audio resources).
 export * from './parse.js';
 export { mapAlertToZones, mapAreasToZones, DEFAULT_GEOCODE_VALUE_NAMES, type ZoneGeography, type AreaMatch, type AreaMatchOptions, type UnmatchedAreaPart, type UnmatchedReason } from './areas.js';
