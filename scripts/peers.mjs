@@ -16,6 +16,8 @@ export const PEERS = [
   ['tcpdump', 'tcpdump'],
   ['nft', 'nftables'],
   ['ip', 'iproute2'],
+  ['xmlsec1', 'xmlsec1'], // signs CAP alerts for the signature tests (an independent XML-DSig)
+  ['xmllint', 'libxml2-utils'], // libxml2's exclusive c14n, the reference ours must equal
 ];
 
 /** Packages installed together with the commands (plugins, codecs, fonts). */
