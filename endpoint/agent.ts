@@ -306,6 +306,9 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
       case 'reject':
         this.onReject(msg);
         return;
+      case 'watch':
+        this.onWatch(msg.programmeId, msg.fromMs);
+        return;
     }
   }
 
@@ -348,6 +351,32 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
     if (streamChanged) this.applyStream(this.session.codec as CodecName, true);
     if (c.playoutDelayMs !== undefined && this.opts.playoutDelayMs === undefined) this.playout!.setPlayoutDelay(c.playoutDelayMs);
     if (c.rtp) void this.openMedia(c.rtp);
+  }
+
+  // ---- delivery reports (alerts): the first frame of a watched programme played ----------
+  /** Programme id → server time from which its frames count (at most 32 kept). */
+  private readonly watches = new Map<string, number>();
+  private lastAudibleMediaMs = -Infinity;
+
+  private onWatch(programmeId: string, fromMs: number): void {
+    // Already playing it (the watch came after the frame): report now, a little late.
+    if (this.wasAudible && this.lastAudibleMediaMs >= fromMs - FRAME_MS / 2) {
+      this.send({ type: 'played', programmeId, atMs: this.clock.serverNow() });
+      return;
+    }
+    this.watches.set(programmeId, fromMs);
+    if (this.watches.size > 32) this.watches.delete(this.watches.keys().next().value!);
+  }
+
+  /** Frames are heard playoutDelay after their server time: a watched one from fromMs on is reported. */
+  private checkWatches(serverMs: number): void {
+    const mediaMs = serverMs - (this.playout?.playoutDelayMs ?? 0);
+    this.lastAudibleMediaMs = mediaMs;
+    for (const [programmeId, fromMs] of this.watches) {
+      if (mediaMs < fromMs - FRAME_MS / 2) continue;
+      this.watches.delete(programmeId);
+      this.send({ type: 'played', programmeId, atMs: serverMs });
+    }
   }
 
   private onReject(r: RejectMessage): void {
@@ -549,6 +578,7 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
     const { audible, serverMs } = this.pump.play(this.playout, local, silent);
     if (audible && !this.wasAudible) this.emit('playing', { serverMs });
     this.wasAudible = audible;
+    if (audible) this.checkWatches(serverMs);
   }
 
   private housekeeping(local: number): void {

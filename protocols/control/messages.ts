@@ -93,6 +93,18 @@ export const PongSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The agent played the first frame of a programme it was asked to watch (alerts' delivery report). */
+export const PlayedSchema = Type.Object(
+  {
+    v: V,
+    type: Type.Literal('played'),
+    programmeId: Id,
+    /** Server wall-clock (the agent's synced estimate) when that frame reached the loudspeaker. */
+    atMs: Ms,
+  },
+  { additionalProperties: false },
+);
+
 // ---- server → agent --------------------------------------------------------
 
 export const WelcomeSchema = Type.Object(
@@ -150,6 +162,12 @@ export const PingSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Report (with 'played') the first frame of this programme played whose server time is at or after fromMs. */
+export const WatchSchema = Type.Object(
+  { v: V, type: Type.Literal('watch'), programmeId: Id, fromMs: Ms },
+  { additionalProperties: false },
+);
+
 export type HelloMessage = Static<typeof HelloSchema>;
 export type TimeSyncRequestMessage = Static<typeof TimeSyncRequestSchema>;
 export type EndpointStats = Static<typeof EndpointStatsSchema>;
@@ -160,9 +178,11 @@ export type RejectMessage = Static<typeof RejectSchema>;
 export type TimeSyncReplyMessage = Static<typeof TimeSyncReplySchema>;
 export type ConfigMessage = Static<typeof ConfigSchema>;
 export type PingMessage = Static<typeof PingSchema>;
+export type PlayedMessage = Static<typeof PlayedSchema>;
+export type WatchMessage = Static<typeof WatchSchema>;
 
-export type AgentMessage = HelloMessage | TimeSyncRequestMessage | StatsMessage | PongMessage;
-export type ServerMessage = WelcomeMessage | RejectMessage | TimeSyncReplyMessage | ConfigMessage | PingMessage;
+export type AgentMessage = HelloMessage | TimeSyncRequestMessage | StatsMessage | PongMessage | PlayedMessage;
+export type ServerMessage = WelcomeMessage | RejectMessage | TimeSyncReplyMessage | ConfigMessage | PingMessage | WatchMessage;
 export type ControlMessage = AgentMessage | ServerMessage;
 export type ControlMessageType = ControlMessage['type'];
 
@@ -174,6 +194,7 @@ const AGENT_SCHEMAS = {
   'time-sync': TimeSyncRequestSchema,
   stats: StatsSchema,
   pong: PongSchema,
+  played: PlayedSchema,
 } as const;
 const SERVER_SCHEMAS = {
   welcome: WelcomeSchema,
@@ -181,6 +202,7 @@ const SERVER_SCHEMAS = {
   'time-sync-reply': TimeSyncReplySchema,
   config: ConfigSchema,
   ping: PingSchema,
+  watch: WatchSchema,
 } as const;
 
 function compileAll<T extends Record<string, TSchema>>(schemas: T): Map<string, TypeCheck<TSchema>> {

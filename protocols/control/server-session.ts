@@ -73,6 +73,8 @@ export interface ControlServerSessionOptions {
   onOnline?(info: EndpointSessionInfo): void;
   onOffline?(info: EndpointSessionInfo, reason: OfflineReason): void;
   onStats?(info: EndpointSessionInfo, stats: EndpointStats): void;
+  /** The agent played the first frame of a watched programme (sendWatch). */
+  onPlayed?(info: EndpointSessionInfo, programmeId: string, atMs: number): void;
   /** Called for every rejected message (already counted in `rejected`). */
   onInvalidMessage?(reason: string): void;
   /** RTP payload type of a codec; defaults to defaultPayloadType. */
@@ -149,6 +151,12 @@ export class ControlServerSession {
     this.send({ type: 'config', ...change });
   }
 
+  /** Asks the agent to report (a 'played' message) when it plays this programme from `fromMs` on. */
+  sendWatch(programmeId: string, fromMs: number): void {
+    if (this.state !== 'online') return;
+    this.send({ type: 'watch', programmeId, fromMs });
+  }
+
   /** Closes the connection from the server side; onOffline fires with 'server-close'. */
   close(code: number = CONTROL_CLOSE.normal, reason = 'server closing'): void {
     if (this.state === 'closed') return;
@@ -202,6 +210,10 @@ export class ControlServerSession {
       case 'stats':
         if (this.state === 'online' && this.info) this.options.onStats?.(this.info, msg.stats);
         else this.rejected.count('unexpected: stats before welcome');
+        return;
+      case 'played':
+        if (this.state === 'online' && this.info) this.options.onPlayed?.(this.info, msg.programmeId, msg.atMs);
+        else this.rejected.count('unexpected: played before welcome');
         return;
     }
   }

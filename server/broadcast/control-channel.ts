@@ -60,6 +60,7 @@ const controlChannel: FastifyPluginAsync<ControlChannelOptions> = async (app, { 
       onOffline: (info, reason) =>
         void host.sessionOffline(session, info, reason).catch((err) => log.error({ err, endpointId: info.endpointId }, 'could not detach endpoint')),
       onStats: (info, stats) => host.sessionStats(info, stats),
+      onPlayed: (info, programmeId, atMs) => host.agentPlayed(info, programmeId, atMs),
       onInvalidMessage: (reason) => log.debug({ reason, remote: request.ip }, 'control message rejected'),
     });
     socket.on('close', (code: number) => {

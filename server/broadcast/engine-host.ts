@@ -22,6 +22,7 @@
  * (control-channel.ts), the zones/endpoints routes (through BroadcastHooks),
  * and the timetable (play/stop with kind 'media' | … and by = 'timetable').
  */
+import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { CodecName } from '../../codecs/codec.js';
@@ -461,6 +462,34 @@ export class BroadcastHost implements BroadcastHooks {
       await this.db.updateTable('endpoints').set({ online: false, last_seen_at: new Date() }).where('id', '=', info.endpointId).execute();
       this.opts.logger.info({ endpointId: info.endpointId, reason }, 'endpoint offline');
     });
+  }
+
+  // ---- delivery reports (server/alerts/delivery.ts) ------------------------------------
+
+  /** 'played': an agent played the first frame of a watched programme (atMs: its playout time, server clock). */
+  readonly agentReports = new EventEmitter<{ played: [endpointId: string, programmeId: string, atMs: number] }>();
+
+  /** Asks the agents connected in this zone to report when they play `programmeId` from `fromMs` on; their endpoint ids. */
+  watchProgramme(zoneId: string, programmeId: string, fromMs: number): string[] {
+    const asked: string[] = [];
+    for (const [endpointId, live] of this.sessions) {
+      if (live.info.zoneId !== zoneId) continue;
+      live.session.sendWatch(programmeId, fromMs);
+      asked.push(endpointId);
+    }
+    return asked;
+  }
+
+  /** How an endpoint is reached now: its agent's control session, a fixed address (RTP, no agent), or not at all. */
+  endpointLink(endpointId: string): 'agent' | 'fixed' | 'none' {
+    if (this.sessions.has(endpointId)) return 'agent';
+    return this.attached.get(endpointId)?.key.startsWith('fixed:') ? 'fixed' : 'none';
+  }
+
+  /** From the control channel: an agent's 'played' report. */
+  agentPlayed(info: EndpointSessionInfo, programmeId: string, atMs: number): void {
+    if (this.sessions.get(info.endpointId)?.info !== info) return;
+    this.agentReports.emit('played', info.endpointId, programmeId, atMs);
   }
 
   /** Latest stats of a connected agent (throttled to the database). */

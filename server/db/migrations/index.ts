@@ -6,12 +6,14 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_broadcast.js';
 import * as m0003 from './0003_timetables.js';
 import * as m0004 from './0004_multicast_ttl.js';
+import * as m0005 from './0005_alerts.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001,
   '0002_broadcast': m0002,
   '0003_timetables': m0003,
   '0004_multicast_ttl': m0004,
+  '0005_alerts': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {
