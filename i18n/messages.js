@@ -148,6 +148,22 @@ export const MESSAGES = {
   cap_bad_signature: { vi: 'Chữ ký số không hợp lệ với khoá ký.', en: 'The signature does not verify with the signing key.' },
   cap_untrusted_key: { vi: 'Chứng thư ký không nằm trong kho tin cậy, không do kho tin cậy cấp, hoặc đã hết hạn.', en: 'The signing certificate is not in the trust store, not issued by it, or not valid now.' },
   cap_resource_not_xml: { vi: 'Nguồn tin có kiểu “{type}”, không phải CAP, Atom, RSS hay XML.', en: 'The feed is “{type}”, not CAP, Atom, RSS or XML.' },
+  // Alerts.
+  alert_cadence: { vi: 'Nhịp phát không hợp lệ: {detail}.', en: 'Invalid cadence: {detail}.' },
+  alert_no_zones: { vi: 'Cần ít nhất một vùng (zoneIds) hoặc một mã đơn vị hành chính (adminCodes).', en: 'Give at least one zone (zoneIds) or administrative code (adminCodes).' },
+  alert_expired: { vi: 'Thời điểm hết hiệu lực {expiresAt} đã qua.', en: 'The expiry time {expiresAt} has already passed.' },
+  alert_drill_zone: {
+    vi: 'Tin diễn tập hoặc thử nghiệm chỉ được phát ở vùng diễn tập; vùng “{name}” không phải vùng diễn tập.',
+    en: 'Exercises and tests may only air in drill zones; zone “{name}” is not a drill zone.',
+  },
+  alert_url_unavailable: {
+    vi: 'Máy chủ chưa được cấu hình để tải âm thanh từ địa chỉ URL; hãy dùng tệp âm thanh trong thư viện hoặc giọng đọc.',
+    en: 'This server is not set up to fetch audio from a URL; use a media item or speech instead.',
+  },
+  alert_not_active: {
+    vi: 'Bản tin “{id}” đã kết thúc ({state}); không thể cập nhật hay huỷ nữa.',
+    en: 'Alert “{id}” is over ({state}); it can no longer be updated or cancelled.',
+  },
   // Nouns used by not_found.
   what_zone: { vi: 'vùng', en: 'zone' },
   what_endpoint: { vi: 'thiết bị', en: 'endpoint' },
@@ -156,6 +172,8 @@ export const MESSAGES = {
   what_token: { vi: 'mã truy cập', en: 'token' },
   what_role: { vi: 'vai trò', en: 'role assignment' },
   what_programme: { vi: 'chương trình', en: 'programme' },
+  what_alert: { vi: 'bản tin cảnh báo', en: 'alert' },
+  what_admin_code: { vi: 'vùng có mã đơn vị hành chính', en: 'zone with administrative code' },
 
   // ---- The admin app ----
   app_name: { vi: 'Loa — Truyền thanh', en: 'Loa — Public address' },

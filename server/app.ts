@@ -26,6 +26,8 @@ import type { BroadcastHooks, BroadcastHost } from './broadcast/engine-host.js';
 import adminUi from './admin-ui.js';
 import timetableRoutes from './api/timetables.js';
 import asRunRoutes from './api/as-run.js';
+import alertRoutes from './api/alerts.js';
+import { AlertService, type AlertServiceOptions } from './alerts/service.js';
 
 export interface AppOptions {
   config: LoaConfig;
@@ -39,6 +41,11 @@ export interface AppOptions {
   broadcast?: BroadcastHost;
   /** What else makes the server degraded in /readyz (the as-run journal, from main.ts). */
   readiness?: () => Degradation[];
+  /**
+   * Alerts (with a broadcast host): a service made by the caller (who closes it), or options
+   * for the one the app makes and closes (speech synthesiser, URL fetcher, clock…).
+   */
+  alerts?: AlertService | Partial<Omit<AlertServiceOptions, 'database' | 'host' | 'logger'>>;
 }
 
 /** What every feature plugin receives. */
@@ -109,7 +116,7 @@ function classify(error: FastifyError & { validation?: unknown[] }, config: LoaC
   return { status: 500, code: 'internal', key: 'internal' };
 }
 
-export async function buildApp({ config, database, logger, broadcast, readiness }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logger, broadcast, readiness, alerts: alertsOption }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 1024 * 1024,
@@ -167,6 +174,14 @@ export async function buildApp({ config, database, logger, broadcast, readiness 
         await api.register(controlChannel, { host: broadcast, database });
         await api.register(playbackRoutes, { ...deps, broadcast });
         await api.register(streamRoutes, { ...deps, broadcast });
+        let alerts: AlertService;
+        if (alertsOption instanceof AlertService) alerts = alertsOption;
+        else {
+          const own = await AlertService.start({ database, host: broadcast, logger, dataDir: config.dataDir, timeZone: config.timezone, ...alertsOption });
+          api.addHook('onClose', () => own.close());
+          alerts = own;
+        }
+        await api.register(alertRoutes, { ...deps, alerts });
       }
     },
     { prefix: '/api/v1' },

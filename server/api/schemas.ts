@@ -25,10 +25,15 @@ export const ZoneSchema = Type.Object({
   code: Nullable(Type.String()),
   timeZone: Type.String(),
   path: Type.String({ description: 'ancestor ids from the root, e.g. /zon_a/zon_b/' }),
+  adminCode: Nullable(Type.String({ description: 'administrative unit code (mã đơn vị hành chính) that alerts target' })),
+  location: Nullable(Type.Object({ lat: Type.Number(), lon: Type.Number() })),
+  drill: Type.Boolean({ description: 'exercises and tests may air here' }),
   createdAt: Iso,
 });
 export type ZoneDto = Static<typeof ZoneSchema>;
-export const zoneDto = (z: Zone): ZoneDto => ({
+/** Columns of migration 0005 (server/alerts/tables.ts), absent from rows read before it. */
+type ZoneAlertFields = { admin_code?: string | null; latitude?: number | null; longitude?: number | null; drill?: boolean };
+export const zoneDto = (z: Zone & ZoneAlertFields): ZoneDto => ({
   id: z.id,
   parentId: z.parent_id,
   kind: z.kind,
@@ -36,6 +41,9 @@ export const zoneDto = (z: Zone): ZoneDto => ({
   code: z.code,
   timeZone: z.time_zone,
   path: z.path,
+  adminCode: z.admin_code ?? null,
+  location: z.latitude != null && z.longitude != null ? { lat: z.latitude, lon: z.longitude } : null,
+  drill: z.drill ?? false,
   createdAt: z.created_at.toISOString(),
 });
 

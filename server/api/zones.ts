@@ -9,12 +9,26 @@ import { isValidTimeZone } from '../config.js';
 import { newId } from '../ids.js';
 import { childPath, deleteSubtree, moveZone, subtreeContents, ZoneCycleError } from '../zone-tree.js';
 import { removeUnreferencedFiles } from '../media/store.js';
+import { alertDb } from '../alerts/tables.js';
 import { BoolQuery, IdParams, Nullable, ZoneSchema, errors, isTrue, zoneDto } from './schemas.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Kind = Type.String({ minLength: 1, maxLength: 50, description: 'free text: province, district, commune, village, cluster…' });
 const Code = Nullable(Type.String({ minLength: 1, maxLength: 50, description: 'administrative code' }));
 const TimeZone = Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone' });
+const AdminCode = Nullable(Type.String({ minLength: 1, maxLength: 32, description: 'administrative unit code (mã đơn vị hành chính, CAP geocode MA_DVHC)' }));
+const Location = Nullable(
+  Type.Object({ lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) }, { additionalProperties: false }),
+);
+const Drill = Type.Boolean({ description: 'exercises and tests may air here' });
+/** The alert columns (migration 0005) from an API body. */
+function alertColumns(b: { adminCode?: string | null; location?: { lat: number; lon: number } | null; drill?: boolean }) {
+  return {
+    ...(b.adminCode !== undefined && { admin_code: b.adminCode }),
+    ...(b.location !== undefined && { latitude: b.location?.lat ?? null, longitude: b.location?.lon ?? null }),
+    ...(b.drill !== undefined && { drill: b.drill }),
+  };
+}
 
 function checkTimeZone(tz: string | undefined): void {
   if (tz !== undefined && !isValidTimeZone(tz)) throw new ApiError(400, 'validation', 'bad_time_zone', { value: tz });
@@ -40,7 +54,16 @@ const zoneRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, c
       schema: {
         tags: ['zones'],
         body: Type.Object(
-          { parentId: Nullable(Type.String({ minLength: 1 })), kind: Kind, name: Name, code: Type.Optional(Code), timeZone: Type.Optional(TimeZone) },
+          {
+            parentId: Nullable(Type.String({ minLength: 1 })),
+            kind: Kind,
+            name: Name,
+            code: Type.Optional(Code),
+            timeZone: Type.Optional(TimeZone),
+            adminCode: Type.Optional(AdminCode),
+            location: Type.Optional(Location),
+            drill: Type.Optional(Drill),
+          },
           { additionalProperties: false },
         ),
         response: { 201: ZoneSchema, ...errors(400, 401, 403, 404) },
@@ -59,9 +82,9 @@ const zoneRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, c
         inheritedTz = parent.time_zone;
       }
       const id = newId('zone');
-      const row = await db
+      const row = await alertDb(db)
         .insertInto('zones')
-        .values({ id, parent_id: parentId, kind, name, code: code ?? null, time_zone: timeZone ?? inheritedTz, path: childPath(parentPath, id) })
+        .values({ id, parent_id: parentId, kind, name, code: code ?? null, time_zone: timeZone ?? inheritedTz, path: childPath(parentPath, id), ...alertColumns(request.body) })
         .returningAll()
         .executeTakeFirstOrThrow();
       await broadcast?.zonesChanged();
@@ -76,7 +99,15 @@ const zoneRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, c
         tags: ['zones'],
         params: IdParams,
         body: Type.Object(
-          { kind: Type.Optional(Kind), name: Type.Optional(Name), code: Type.Optional(Code), timeZone: Type.Optional(TimeZone) },
+          {
+            kind: Type.Optional(Kind),
+            name: Type.Optional(Name),
+            code: Type.Optional(Code),
+            timeZone: Type.Optional(TimeZone),
+            adminCode: Type.Optional(AdminCode),
+            location: Type.Optional(Location),
+            drill: Type.Optional(Drill),
+          },
           { additionalProperties: false, minProperties: 1 },
         ),
         response: { 200: ZoneSchema, ...errors(400, 401, 403, 404) },
@@ -86,13 +117,14 @@ const zoneRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { database, c
       const zone = await request.auth.requireZone('zones.manage', request.params.id);
       const { kind, name, code, timeZone } = request.body;
       checkTimeZone(timeZone);
-      const row = await db
+      const row = await alertDb(db)
         .updateTable('zones')
         .set({
           ...(kind !== undefined && { kind }),
           ...(name !== undefined && { name }),
           ...(code !== undefined && { code }),
           ...(timeZone !== undefined && { time_zone: timeZone }),
+          ...alertColumns(request.body),
         })
         .where('id', '=', zone.id)
         .returningAll()
