@@ -13,7 +13,7 @@ import { newId } from '../../server/ids.js';
 import { childPath } from '../../server/zone-tree.js';
 import { startPostgres } from '../helpers/postgres.js';
 
-const TABLES = ['as_run', 'endpoints', 'media', 'role_assignments', 'timetable_entries', 'timetable_entry_zones', 'tokens', 'users', 'zones'];
+const TABLES = ['alert_airings', 'alert_audit', 'alert_delivery', 'alerts', 'as_run', 'endpoints', 'media', 'role_assignments', 'timetable_entries', 'timetable_entry_zones', 'tokens', 'users', 'zones'];
 
 async function tables(database: Database): Promise<string[]> {
   const r = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely_%' order by table_name`.execute(database.db);
