@@ -80,7 +80,16 @@ export class MediaPort {
     if (key.ssrc !== undefined) this.bySsrc.set(key.ssrc >>> 0, endpointId);
   }
 
+  /**
+   * A fixed-address receiver (no agent, nothing to learn): its RTCP receiver reports, sent
+   * from this address, are its statistics (and, for alerts, its proof of delivery).
+   */
+  expectReportsFrom(endpointId: string, host: string, port: number): void {
+    this.byAddress.set(`${host}:${port}`, endpointId);
+  }
+
   unregister(endpointId: string): void {
+    for (const [k, v] of this.byAddress) if (v === endpointId) this.byAddress.delete(k);
     for (const [k, v] of this.byToken) if (v === endpointId) this.byToken.delete(k);
     for (const [k, v] of this.bySsrc) if (v === endpointId) this.bySsrc.delete(k);
     const w = this.where.get(endpointId);

@@ -256,8 +256,12 @@ export class MediaPlane {
     };
     this.endpoints.set(e.id, e);
     const stream = this.acquireStream(e.zoneId, e.codec);
-    if (e.fixed) this.route(e, stream);
-    else this.media.register(e.id, c.learn ?? {});
+    if (e.fixed) {
+      this.route(e, stream);
+      // Devices send their reports from the RTCP port (RFC 3550) or, muxed, from the RTP port.
+      this.media.expectReportsFrom(e.id, e.host!, e.rtcpPort!);
+      this.media.expectReportsFrom(e.id, e.host!, e.port!);
+    } else this.media.register(e.id, c.learn ?? {});
   }
 
   private detach(endpointId: string): boolean {
