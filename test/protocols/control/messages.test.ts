@@ -33,6 +33,7 @@ const agentMessages: Outgoing<ControlMessage>[] = [
   { type: 'time-sync', id: 7, t0: 1_763_900_000_123.456 },
   { type: 'stats', stats },
   { type: 'pong', nonce: 42 },
+  { type: 'played', programmeId: 'prg_alert1', atMs: 1_763_900_000_150.5 },
 ];
 const serverMessages: Outgoing<ControlMessage>[] = [
   {
@@ -53,6 +54,7 @@ const serverMessages: Outgoing<ControlMessage>[] = [
   { type: 'config', playoutDelayMs: 300 },
   { type: 'config', zoneId: 'zone-2', codec: 'pcmu', payloadType: 0, rtp: { host: '10.0.0.1', port: 5004 } },
   { type: 'ping', nonce: 43 },
+  { type: 'watch', programmeId: 'prg_alert1', fromMs: 1_763_900_000_000 },
 ];
 
 t.test('every message type round trips and is accepted from its own side only', async (t) => {
