@@ -12,7 +12,7 @@
  * interleave on one alert.
  */
 import type { Kysely } from 'kysely';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 import { newProgrammeId, type BroadcastHost } from '../broadcast/engine-host.js';
 import type { Database } from '../db/types.js';
 import { randomBase32 } from '../ids.js';

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { startBroadcastServer, until } from '../integration/harness.js';
 import type { Zone } from '../../server/db/types.js';
-import { PRIORITY } from '../../engine/priority.js';
+import { PRIORITY } from '../../domain/priority.js';
 
 const s = await startBroadcastServer(t);
 // province > A > A1, A2 ; province > B > B1
