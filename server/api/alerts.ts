@@ -14,7 +14,8 @@ import type { AlertActor, AlertInput, AlertService } from '../alerts/service.js'
 import { alertSpokenText } from '../alerts/spoken-text.js';
 import { nextAiringAt } from '../alerts/cadence.js';
 import { deliveryDto, type DeliveryUpdate } from '../alerts/delivery.js';
-import { alertDb, type AlertRow } from '../alerts/tables.js';
+import type { Kysely } from 'kysely';
+import { alertDb, type AlertDB, type AlertRow } from '../alerts/tables.js';
 import { priorityOut } from './playback.js';
 import { Iso, Nullable, errors } from './schemas.js';
 
@@ -145,25 +146,34 @@ function csvCell(v: string | number | null): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * Target zones given by id and by administrative code, each checked for alerts.push (404
+ * unreadable, 403 not allowed); CAP ingest resolves its <geocode> values through this too.
+ */
+export async function resolveAlertZones(
+  db: Kysely<AlertDB>,
+  auth: AuthContext,
+  body: { zoneIds?: readonly string[]; adminCodes?: readonly string[] },
+): Promise<string[]> {
+  const ids = new Set(body.zoneIds ?? []);
+  const codes = body.adminCodes ?? [];
+  if (codes.length) {
+    const rows = await db.selectFrom('zones').select(['id', 'path', 'admin_code']).where('admin_code', 'in', [...codes]).execute();
+    for (const code of codes) {
+      const matching = rows.filter((r) => r.admin_code === code && auth.can('read', r.path));
+      if (matching.length === 0) throw new ApiError(404, 'not_found', 'not_found', { what: 'what_admin_code', id: code });
+      for (const r of matching) ids.add(r.id);
+    }
+  }
+  if (ids.size === 0) throw new ApiError(400, 'validation', 'alert_no_zones');
+  for (const id of ids) await auth.requireZoneScope('alerts.push', id);
+  return [...ids];
+}
+
 const alertRoutes: FastifyPluginAsyncTypebox<AlertRouteDeps> = async (app, { database, alerts, config }) => {
   const db = alertDb(database.db);
 
-  /** Zones by id and by admin code, each checked for alerts.push (404 unreadable, 403 not allowed). */
-  async function resolveZones(auth: AuthContext, body: Pick<CreateBody, 'zoneIds' | 'adminCodes'>): Promise<string[]> {
-    const ids = new Set(body.zoneIds ?? []);
-    const codes = body.adminCodes ?? [];
-    if (codes.length) {
-      const rows = await db.selectFrom('zones').select(['id', 'path', 'admin_code']).where('admin_code', 'in', codes).execute();
-      for (const code of codes) {
-        const matching = rows.filter((r) => r.admin_code === code && auth.can('read', r.path));
-        if (matching.length === 0) throw new ApiError(404, 'not_found', 'not_found', { what: 'what_admin_code', id: code });
-        for (const r of matching) ids.add(r.id);
-      }
-    }
-    if (ids.size === 0) throw new ApiError(400, 'validation', 'alert_no_zones');
-    for (const id of ids) await auth.requireZoneScope('alerts.push', id);
-    return [...ids];
-  }
+  const resolveZones = (auth: AuthContext, body: Pick<CreateBody, 'zoneIds' | 'adminCodes'>) => resolveAlertZones(db, auth, body);
 
   /** The input for the service, checked beyond the schema. */
   async function toInput(auth: AuthContext, b: CreateBody, zoneIds: string[]): Promise<AlertInput> {
