@@ -239,8 +239,8 @@ export class AlertService {
     }
     const next = nextAiringAt({ cadence: a.row.cadence, expiresAtMs, airings: a.airings, lastStartedAtMs: a.lastStartedAtMs });
     if (next === null) {
-      // No airing left and no expiry to wait for: the alert has said all it had to say.
-      if (expiresAtMs === null) {
+      // No airing left, no expiry to wait for and its last airing over: it has said all it had to say.
+      if (expiresAtMs === null && this.programmesOf(id).length === 0) {
         this.active.delete(id);
         await this.db.updateTable('alerts').set({ state: 'done', ended_at: new Date(now) }).where('id', '=', id).execute();
       }

@@ -93,8 +93,12 @@ t.test('every 5 minutes, 3 times, across a restart', async (t) => {
   clock.t = T0 + 15 * MIN;
   await svc.tick();
   t.same(await startedAt(alert.id), [0, 5, 10], 'count reached: no fourth');
-  t.equal((await svc.get(alert.id))?.state, 'done');
   const all = await airings(alert.id);
+  t.equal((await svc.get(alert.id))?.state, s.host.catalog.get(all[2].programme_id)?.endedAtMs === undefined ? 'active' : 'done', 'active while its last airing is on air');
+  s.host.stop(all[2].programme_id); // its 60 s siren, ended early
+  await until(() => s.host.catalog.get(all[2].programme_id)?.endedAtMs !== undefined, 'the last airing over');
+  await svc.tick();
+  t.equal((await svc.get(alert.id))?.state, 'done', 'then done');
   t.equal(new Set(all.map((a) => a.programme_id)).size, 3, 'one programme per airing');
 });
 
