@@ -16,8 +16,9 @@ import type { DB } from '../db/types.js';
 import { mediaFileSpec, sirenSpec, toneSpec } from '../broadcast/sources.js';
 import type { AlertAudio } from './tables.js';
 
+/** speech/'s createSpeech() is one as it is. `language`: a base tag ('vi', 'en'). */
 export interface SpeechSynth {
-  speak(text: string, opts?: { lang?: string }): Promise<{ pcm: Int16Array; sampleRate?: number }>;
+  speak(text: string, opts?: { language?: string }): Promise<{ pcm: Int16Array; sampleRate?: number }>;
 }
 
 export interface AudioUrlFetcher {
@@ -102,7 +103,7 @@ export class AlertAudioBuilder {
     } catch {
       /* synthesise below */
     }
-    const { pcm, sampleRate = 48_000 } = await this.opts.speech!.speak(text, { lang });
+    const { pcm, sampleRate = 48_000 } = await this.opts.speech!.speak(text, { language: lang.split('-')[0].toLowerCase() });
     if (pcm.length === 0) throw new Error('speech synthesiser returned no audio');
     await mkdir(dir, { recursive: true });
     const body = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);

@@ -11,6 +11,10 @@ import { AlertAudioBuilder, type SpeechSynth } from '../../server/alerts/audio.j
 import { readWav } from '../../codecs/wav.js';
 import { dominantFrequency } from '../../codecs/analysis.js';
 import { startBroadcastServer } from '../integration/harness.js';
+import type { Speech } from '../../speech/index.js';
+
+// The speech module's voice plugs in as it is (checked by the type checker).
+export const speechFits = (speech: Speech): SpeechSynth => speech;
 
 const s = await startBroadcastServer(t);
 
@@ -18,8 +22,9 @@ const s = await startBroadcastServer(t);
 function toneVoice() {
   const texts: string[] = [];
   const synth: SpeechSynth = {
-    async speak(text) {
+    async speak(text, opts) {
       texts.push(text);
+      if (opts?.language !== 'vi') throw new Error(`asked for language ${opts?.language}`);
       const f = 300 + (text.length % 500);
       const pcm = new Int16Array(48_000);
       for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * f * i) / 48_000));
