@@ -175,6 +175,16 @@ export const MESSAGES = {
   what_alert: { vi: 'bản tin cảnh báo', en: 'alert' },
   what_admin_code: { vi: 'vùng có mã đơn vị hành chính', en: 'zone with administrative code' },
 
+  cap_reference_unknown: {
+    vi: 'Không tìm thấy cảnh báo được tham chiếu ({references}) trong các vùng bạn quản lý; cập nhật hoặc huỷ phải nêu đúng cảnh báo gốc.',
+    en: 'The referenced alert ({references}) was not found in your zones; an Update or Cancel must name the original alert.',
+  },
+  cap_no_info: { vi: 'Cảnh báo CAP không có khối <info> nào để phát.', en: 'The CAP alert has no <info> block to broadcast.' },
+  cap_no_zones: {
+    vi: 'Không khu vực nào của cảnh báo ({areas}) khớp với vùng bạn quản lý: kiểm tra mã đơn vị hành chính (geocode) hoặc toạ độ.',
+    en: 'None of the alert’s areas ({areas}) matches a zone you manage: check the administrative unit codes (geocode) or the coordinates.',
+  },
+
   // ---- The admin app ----
   app_name: { vi: 'Loa — Truyền thanh', en: 'Loa — Public address' },
   app_tagline: { vi: 'Quản trị hệ thống truyền thanh ứng dụng CNTT-VT', en: 'IP loudspeaker network administration' },

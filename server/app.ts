@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import multipart from '@fastify/multipart';
 import type { LoaConfig, Lang } from './config.js';
+import { listSetting } from './config.js';
 import type { Database } from './db/types.js';
 import type { Logger } from './logger.js';
 import { ApiError, databaseUnavailable } from './errors.js';
@@ -27,6 +28,8 @@ import adminUi from './admin-ui.js';
 import timetableRoutes from './api/timetables.js';
 import asRunRoutes from './api/as-run.js';
 import alertRoutes from './api/alerts.js';
+import capRoutes from './api/cap.js';
+import { alertUrlFetcher, offlineVoice } from './alerts/alert-voices.js';
 import { AlertService, type AlertServiceOptions } from './alerts/service.js';
 
 export interface AppOptions {
@@ -134,7 +137,9 @@ export async function buildApp({ config, database, logger, broadcast, readiness,
       void reply.header('retry-after', '5');
     } else if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status: body.status }, 'request rejected');
-    return reply.status(body.status).send({ error: body.code, message: translate(requestLang(request, config), body.key, body.params) });
+    const lang = requestLang(request, config);
+    const details = error instanceof ApiError && error.details.length ? { details: error.details.map((d) => ({ path: d.path, code: d.code, message: translate(lang, d.messageKey, d.params) })) } : {};
+    return reply.status(body.status).send({ error: body.code, message: translate(lang, body.key, body.params), ...details });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({
@@ -177,11 +182,21 @@ export async function buildApp({ config, database, logger, broadcast, readiness,
         let alerts: AlertService;
         if (alertsOption instanceof AlertService) alerts = alertsOption;
         else {
-          const own = await AlertService.start({ database, host: broadcast, logger, dataDir: config.dataDir, timeZone: config.timezone, ...alertsOption });
+          const own = await AlertService.start({
+            database,
+            host: broadcast,
+            logger,
+            dataDir: config.dataDir,
+            timeZone: config.timezone,
+            speech: await offlineVoice(config.dataDir, logger),
+            fetchUrl: alertUrlFetcher(config.dataDir, config.ffmpegPath, listSetting(config.capAllowHosts)),
+            ...alertsOption,
+          });
           api.addHook('onClose', () => own.close());
           alerts = own;
         }
         await api.register(alertRoutes, { ...deps, alerts });
+        await api.register(capRoutes, { ...deps, alerts });
       }
     },
     { prefix: '/api/v1' },

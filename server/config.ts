@@ -49,6 +49,10 @@ export const LoaConfigSchema = Type.Object({
   dbStartAttempts: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   /** Longest wait between two startup tries (they back off from 0.5 s up to this). */
   dbRetryMaxMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+  /** CAP <geocode> valueNames read as zones' administrative unit codes, comma-separated. */
+  capGeocodeNames: Type.String({ minLength: 1 }),
+  /** Hosts a CAP resource (or an alert's audio URL) may be fetched from even on an internal address, comma-separated. */
+  capAllowHosts: Type.String(),
 });
 export type LoaConfig = Static<typeof LoaConfigSchema>;
 
@@ -95,7 +99,14 @@ const SETTINGS: Setting[] = [
   },
   { env: 'LOA_DB_START_ATTEMPTS', key: 'dbStartAttempts', kind: 'int', expected: 'a number of tries (0: keep trying)', fallback: () => 0 },
   { env: 'LOA_DB_RETRY_MAX_MS', key: 'dbRetryMaxMs', kind: 'int', expected: 'milliseconds 100–600000', fallback: () => 30_000 },
+  { env: 'LOA_CAP_GEOCODE_NAMES', key: 'capGeocodeNames', kind: 'string', expected: 'geocode valueNames, comma-separated', fallback: () => 'MA_DVHC' },
+  { env: 'LOA_CAP_ALLOW_HOSTS', key: 'capAllowHosts', kind: 'string', expected: 'host names, comma-separated', fallback: () => '' },
 ];
+
+/** A comma-separated setting as a list (empty items dropped). */
+export function listSetting(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
 
 /** Intl throws a RangeError for a time zone it does not know. */
 export function isValidTimeZone(tz: string): boolean {

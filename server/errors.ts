@@ -2,12 +2,22 @@
 // that the error handler translates for the caller's language.
 import type { MessageKey, MessageParams } from './i18n.js';
 
+/** One of several reasons (a CAP document can be wrong in many places at once). */
+export interface ApiErrorDetail {
+  /** Where, in the caller's terms (an XPath-like path in a CAP document). */
+  path: string;
+  code: string;
+  messageKey: MessageKey;
+  params: MessageParams;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly statusCode: number,
     readonly code: string,
     readonly messageKey: MessageKey,
     readonly params: MessageParams = {},
+    readonly details: readonly ApiErrorDetail[] = [],
   ) {
     super(`${code}: ${messageKey}`);
     this.name = 'ApiError';

@@ -14,6 +14,7 @@ import type { SourceSpec } from '../../engine/protocol.js';
 import { writeWavHeader } from '../../codecs/wav.js';
 import type { DB } from '../db/types.js';
 import { mediaFileSpec, sirenSpec, toneSpec } from '../broadcast/sources.js';
+import { storedAudioPath } from './stored-audio.js';
 import type { AlertAudio } from './tables.js';
 
 /** speech/'s createSpeech() is one as it is. `language`: a base tag ('vi', 'en'). */
@@ -69,6 +70,9 @@ export class AlertAudioBuilder {
         case 'url':
           if (this.opts.fetchUrl) items.push({ kind: 'file', path: (await this.opts.fetchUrl.fetch(m.url)).path });
           else warnings.push('url_unavailable');
+          break;
+        case 'stored':
+          items.push({ kind: 'file', path: storedAudioPath(this.opts.dataDir, m.sha256) });
           break;
         case 'none':
           break;

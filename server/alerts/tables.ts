@@ -14,7 +14,13 @@ export type SirenShape = 'wail' | 'yelp' | 'hilo';
 /** What an airing plays: an attention signal, then the message. */
 export interface AlertAudio {
   attention: { shape: SirenShape; durationMs: number } | null;
-  message: { kind: 'speech' } | { kind: 'media'; mediaId: string } | { kind: 'url'; url: string } | { kind: 'none' };
+  message:
+    | { kind: 'speech' }
+    | { kind: 'media'; mediaId: string }
+    | { kind: 'url'; url: string }
+    /** Audio that came with a CAP alert (embedded or fetched once at ingest), kept under the data dir by its hash. */
+    | { kind: 'stored'; sha256: string; mimeType: string }
+    | { kind: 'none' };
 }
 
 /** Repeat every `everyMinutes` (if set) until `count` airings (if set) or the alert expires. */

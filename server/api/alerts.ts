@@ -368,7 +368,7 @@ const alertRoutes: FastifyPluginAsyncTypebox<AlertRouteDeps> = async (app, { dat
         instruction: b.instruction ?? old.instruction,
         language: b.language ?? old.language,
         attention: b.attention !== undefined ? b.attention : old.audio.attention,
-        message: b.message ?? old.audio.message,
+        message: (b.message ?? old.audio.message) as CreateBody['message'],
         cadence: b.cadence ?? { ...(old.cadence.everyMinutes !== null && { everyMinutes: old.cadence.everyMinutes }), ...(old.cadence.count !== null && { count: old.cadence.count }) },
         expiresAt: b.expiresAt !== undefined ? b.expiresAt : (old.expires_at?.toISOString() ?? null),
       };

@@ -4,7 +4,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Endpoint, Media, Zone } from '../db/types.js';
 
 export const ErrorSchema = Type.Object(
-  { error: Type.String({ description: 'stable machine code' }), message: Type.String({ description: 'human sentence' }) },
+  {
+    error: Type.String({ description: 'stable machine code' }),
+    message: Type.String({ description: 'human sentence' }),
+    details: Type.Optional(
+      Type.Array(Type.Object({ path: Type.String(), code: Type.String(), message: Type.String() }), { description: 'every reason, when there are several (a CAP document)' }),
+    ),
+  },
   { $id: 'Error' },
 );
 export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
