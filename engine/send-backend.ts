@@ -67,9 +67,13 @@ export function loadNativeSend(): { native: NativeSend | null; error: string | n
   return loaded;
 }
 
-/** The backend asked for by LOA_SEND_BACKEND ('dgram' | 'sendmmsg' | unset = the addon if it loads). */
+/**
+ * The backend asked for by LOA_SEND_BACKEND: 'dgram', 'sendmmsg', or 'auto'/unset (the addon
+ * if it loads). Any other value throws (the worker then fails to start, naming the setting).
+ */
 export function chooseSendBackend(env: NodeJS.ProcessEnv = process.env): SendBackend {
-  const want = env.LOA_SEND_BACKEND;
+  const want = env.LOA_SEND_BACKEND || 'auto';
+  if (want !== 'auto' && want !== 'sendmmsg' && want !== 'dgram') throw new Error(`LOA_SEND_BACKEND must be auto, sendmmsg or dgram (got "${want}")`);
   if (want === 'dgram') return DGRAM_BACKEND;
   const { native, error } = loadNativeSend();
   if (native) return { name: 'sendmmsg', native, reason: null };

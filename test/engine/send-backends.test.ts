@@ -167,6 +167,7 @@ t.test('the switch: LOA_SEND_BACKEND=dgram forces the fallback, and says so', as
   const auto = chooseSendBackend({});
   if (native.native) t.same([auto.name, auto.reason], ['sendmmsg', null], 'the addon when it loads');
   else t.same([auto.name, auto.reason], ['dgram', native.error], 'without the addon: dgram, with the reason');
+  t.throws(() => chooseSendBackend({ LOA_SEND_BACKEND: 'sendmsg' }), /LOA_SEND_BACKEND must be auto, sendmmsg or dgram \(got "sendmsg"\)/, 'a wrong value is refused, naming the setting');
 });
 
 t.test('the media worker reports its backend at start and in its status', async (t) => {
