@@ -3,6 +3,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# npm ci builds the sendmmsg addon from native/ (its install script); without it sends go through dgram.
+COPY native ./native
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
@@ -17,6 +19,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+COPY --from=build /app/native ./native
 COPY --from=build /app/admin-ui ./admin-ui
 COPY --from=build /app/i18n ./i18n
 ENV NODE_ENV=production LOA_DATA_DIR=/data LOA_HOST=0.0.0.0 LOA_PORT=8080 LOA_RTP_PORT=5004 FFMPEG_PATH=/usr/bin/ffmpeg

@@ -69,6 +69,8 @@ export async function startServerChild(kind: 'real' | 'standin', opts: { cpuProf
         LOA_DEMO_DATA: 'false',
         LOA_ADMIN_PASSWORD: ADMIN_PASSWORD,
         LOA_LOG_LEVEL: 'warn',
+        // The send backend to compare (engine/send-backend.ts); unset: the server's own choice.
+        ...(process.env.LOA_SEND_BACKEND && { LOA_SEND_BACKEND: process.env.LOA_SEND_BACKEND }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

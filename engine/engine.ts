@@ -30,6 +30,7 @@ import type {
   ProgrammeEndedEvent,
   ProgrammeStartedEvent,
   ProgrammeZoneEvent,
+  ReadyEvent,
   StatusEvent,
   StreamStatsEvent,
   ZoneNode,
@@ -88,6 +89,8 @@ interface SpawnedWorker {
   worker: Worker;
   rtpPort: number;
   wallT0: number;
+  sendBackend?: ReadyEvent['sendBackend'];
+  sendBackendReason?: string | null;
 }
 
 /** Spawns a worker and waits for its 'ready' (rejects on startFailed, exit or timeout). */
@@ -108,10 +111,10 @@ function spawnReady(opts: EngineStartOptions): Promise<SpawnedWorker> {
       void worker.terminate();
       reject(new Error('engine worker did not start in time'));
     }, opts.startTimeoutMs ?? 30_000);
-    const onMessage = (m: { type: string; rtpPort?: number; wallT0?: number; message?: string }): void => {
+    const onMessage = (m: { type: string; rtpPort?: number; wallT0?: number; message?: string } & Partial<ReadyEvent>): void => {
       if (m.type === 'ready') {
         cleanup();
-        resolve({ worker, rtpPort: m.rtpPort!, wallT0: m.wallT0! });
+        resolve({ worker, rtpPort: m.rtpPort!, wallT0: m.wallT0!, sendBackend: m.sendBackend, sendBackendReason: m.sendBackendReason });
       } else if (m.type === 'startFailed') {
         cleanup();
         void worker.terminate();
@@ -148,6 +151,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private lastError: Error | undefined;
   private _rtpPort = 0;
   private _wallT0 = 0;
+  private _sendBackend: { name: string; reason: string | null } = { name: 'dgram', reason: null };
   /** Workers started (1 + restarts), for status and tests. */
   generation = 0;
 
@@ -169,13 +173,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this._wallT0;
   }
 
+  /** The worker's send backend ('sendmmsg' or 'dgram') and why it is 'dgram' when it is. */
+  get sendBackend(): { name: string; reason: string | null } {
+    return this._sendBackend;
+  }
+
   /** False between a worker's death and the end of restart(). */
   get alive(): boolean {
     return !this.exited;
   }
 
-  private adopt({ worker, rtpPort, wallT0 }: SpawnedWorker): void {
+  private adopt({ worker, rtpPort, wallT0, sendBackend, sendBackendReason }: SpawnedWorker): void {
     this.worker = worker;
+    this._sendBackend = { name: sendBackend ?? 'dgram', reason: sendBackendReason ?? null };
     this._rtpPort = rtpPort;
     this._wallT0 = wallT0;
     this.exited = false;

@@ -18,6 +18,7 @@ import { codecInfo } from '../codecs/registry.js';
 import { Arbiter } from './arbiter.js';
 import { FrameClock, MAX_CATCH_UP_FRAMES, realTimeSource, type TimeSource } from '../codecs/frame-clock.js';
 import { MIN_QUEUED_SENDS, type SendPolicy } from './fanout.js';
+import { defaultSendBackend, type SendBackend } from './send-backend.js';
 import { MediaPort } from './media-port.js';
 import { validateCommand, type Command, type CommandOf, type EngineEvent, type ErrorEvent, type StatusEvent } from './protocol.js';
 import { buildSource, SourceSpecError } from './sources/build.js';
@@ -99,7 +100,7 @@ export class MediaPlane {
     readonly media: MediaPort,
     private readonly multicastSocket: Socket | undefined,
   ) {
-    this.sendPolicy = { maxQueued: opts.maxQueuedSends ?? MIN_QUEUED_SENDS, totals: media.counters };
+    this.sendPolicy = { maxQueued: opts.maxQueuedSends ?? MIN_QUEUED_SENDS, totals: media.counters, backend: defaultSendBackend() };
     if (multicastSocket) this.adoptMulticastSocket(opts.multicast!.ttl ?? 1, multicastSocket);
     // A stream reuses PACKET_RING_SLOTS buffers in turn and dgram reads them after the
     // event-loop turn: one turn (one catch-up) must produce fewer frames than that.
@@ -136,6 +137,11 @@ export class MediaPlane {
 
   get rtpPort(): number {
     return this.media.port;
+  }
+
+  /** How this plane's fan-outs reach the kernel (engine/send-backend.ts). */
+  get sendBackend(): SendBackend {
+    return this.sendPolicy.backend!;
   }
 
   /** Validates and applies one command. Never throws. */
@@ -504,6 +510,7 @@ export class MediaPlane {
         sendErrors: m.sendErrors,
         sendDropped: m.sendDropped,
         maxQueuedSends: this.sendPolicy.maxQueued,
+        sendBackend: this.sendPolicy.backend!.name,
         rejectedCommands: this.rejectedCommands,
       },
     };

@@ -279,6 +279,8 @@ export interface EngineCounters {
   sendDropped?: number;
   /** The limit (queued datagrams per socket) in force. */
   maxQueuedSends?: number;
+  /** How datagrams reach the kernel: the native sendmmsg addon, or dgram.send (engine/send-backend.ts). */
+  sendBackend?: 'sendmmsg' | 'dgram';
   rejectedCommands: number;
 }
 
@@ -319,6 +321,9 @@ export interface ReadyEvent {
   type: 'ready';
   rtpPort: number;
   wallT0: number;
+  /** The send backend chosen at start, and why it is 'dgram' when it is. */
+  sendBackend?: 'sendmmsg' | 'dgram';
+  sendBackendReason?: string | null;
 }
 
 export type EngineEvent =

@@ -43,4 +43,4 @@ port.on('message', (msg: unknown) => {
     void plane.close().then(() => port.close());
   }
 });
-post({ type: 'ready', rtpPort: plane.rtpPort, wallT0: plane.clock.wallT0 });
+post({ type: 'ready', rtpPort: plane.rtpPort, wallT0: plane.clock.wallT0, sendBackend: plane.sendBackend.name, sendBackendReason: plane.sendBackend.reason });

@@ -242,7 +242,7 @@ export class BroadcastHost implements BroadcastHooks {
       await host.close();
       throw err;
     }
-    opts.logger.info({ rtpPort: engine.rtpPort, publicHost: opts.publicHost ?? '(per connection)' }, 'media engine started');
+    opts.logger.info({ rtpPort: engine.rtpPort, publicHost: opts.publicHost ?? '(per connection)', sendBackend: engine.sendBackend.name, sendBackendReason: engine.sendBackend.reason ?? undefined }, 'media engine started');
     return host;
   }
 
