@@ -215,14 +215,17 @@ export class ClockSync {
     const span = trusted[trusted.length - 1].local - trusted[0].local;
     let slope = this.slope;
     if (trusted.length >= 3 && span >= this.minDriftSpanMs) {
+      // Ridge regression: a drift is believed as far as the samples' errors (uniform within
+      // ±rtt/2, σ = rtt/√12) support it against a prior of ±maxDriftPpm. Without it, three 36 ms
+      // exchanges 20 s apart on a loaded bench set −150 ppm, and the estimate walked off 8 ms.
       let sxy = 0;
       let sxx = 0;
       for (const s of trusted) {
-        const w = 1 / Math.max(s.rtt, MIN_WEIGHT_RTT_MS) ** 2;
+        const w = 12 / Math.max(s.rtt, MIN_WEIGHT_RTT_MS) ** 2;
         sxy += w * (s.local - mx) * (s.offset - my);
         sxx += w * (s.local - mx) ** 2;
       }
-      slope = Math.max(-this.maxSlope, Math.min(this.maxSlope, sxy / sxx));
+      slope = Math.max(-this.maxSlope, Math.min(this.maxSlope, sxy / (sxx + 1 / this.maxSlope ** 2)));
     }
     this.slope = slope;
     this.ref = mx;

@@ -174,3 +174,30 @@ t.test('synced on slow first exchanges, it takes in the fast ones even between s
   const error = Math.abs(sync.offsetMs(local(real)) - -offset);
   t.ok(error < 2, `estimate within 2 ms after three fast exchanges (error ${error.toFixed(2)} ms)`);
 });
+
+t.test('three slow exchanges do not make up a drift', async (t) => {
+  // A loaded bench: most exchanges take 100-500 ms; three take 36 ms, and their offsets (each
+  // within its ±18 ms) fall by 6 ms over 40 s. The clocks do not drift; a plain fit through those
+  // three says −150 ppm, and the estimate walks 6 ms off within a minute.
+  const SERVER0 = 1_763_900_000_000;
+  const offset = -5_000;
+  const r = rng(11);
+  const local = (real: number) => SERVER0 + offset + real;
+  let real = 0;
+  const sync = new ClockSync({ now: () => local(real) });
+  const fast = new Map([
+    [10, 2.5],
+    [20, 0],
+    [30, -3.5],
+  ]);
+  for (let i = 0; i < 40; i++, real += 2000) {
+    const bias = fast.get(i);
+    const rtt = bias === undefined ? 100 + 400 * r() : 36;
+    const up = bias === undefined ? rtt * r() : rtt / 2 + bias;
+    sync.addSample(local(real), SERVER0 + real + up, SERVER0 + real + up, local(real + rtt));
+  }
+  t.ok(Math.abs(sync.driftPpm) < 30, `drift estimate ${sync.driftPpm.toFixed(1)} ppm (the clocks do not drift; a plain fit: 150)`);
+  real += 60_000; // a minute without an exchange
+  const err = sync.serverNow(local(real)) - (SERVER0 + real);
+  t.ok(Math.abs(err) < 3, `a minute later still near the fast samples' mean: error ${err.toFixed(2)} ms (uncertainty ${sync.uncertaintyMs.toFixed(1)} ms)`);
+});
