@@ -42,6 +42,8 @@ export interface ClockSyncOptions {
   minDriftSpanMs?: number;
   /** Drift estimates are clamped to ±this (ppm); crystals are within ±100. */
   maxDriftPpm?: number;
+  /** A drift estimate is taken only when its standard error is within this (ppm). Default 20. */
+  maxDriftErrorPpm?: number;
   /** Uncertainty (ms) at which the estimate is settled. Default 1. */
   settleMs?: number;
   /** Settled anyway this long after the first exchange, ms. Default 2000. */
@@ -76,6 +78,7 @@ export class ClockSync {
   private readonly stepThresholdMs: number;
   private readonly minDriftSpanMs: number;
   private readonly maxSlope: number;
+  private readonly maxDriftError: number;
   /** Uncertainty at which the estimate is settled, ms. */
   readonly settleMs: number;
   private readonly settleTimeoutMs: number;
@@ -102,6 +105,7 @@ export class ClockSync {
     this.stepThresholdMs = options.stepThresholdMs ?? 100;
     this.minDriftSpanMs = options.minDriftSpanMs ?? 30_000;
     this.maxSlope = (options.maxDriftPpm ?? 150) * 1e-6;
+    this.maxDriftError = (options.maxDriftErrorPpm ?? 20) * 1e-6;
     this.settleMs = options.settleMs ?? 1;
     this.settleTimeoutMs = options.settleTimeoutMs ?? 2000;
   }
@@ -215,9 +219,10 @@ export class ClockSync {
     const span = trusted[trusted.length - 1].local - trusted[0].local;
     let slope = this.slope;
     if (trusted.length >= 3 && span >= this.minDriftSpanMs) {
-      // Ridge regression: a drift is believed as far as the samples' errors (uniform within
-      // ±rtt/2, σ = rtt/√12) support it against a prior of ±maxDriftPpm. Without it, three 36 ms
-      // exchanges 20 s apart on a loaded bench set −150 ppm, and the estimate walked off 8 ms.
+      // A drift is taken only when the samples pin it down (standard error ≤ maxDriftErrorPpm,
+      // each sample's error uniform within ±rtt/2: σ = rtt/√12); otherwise the last one stands.
+      // On a loaded bench one 14 ms exchange 44 s before a 0.3 ms one said −100 ppm (± 90), and
+      // the estimate walked 6 ms off within a minute while its uncertainty said 0.2 ms.
       let sxy = 0;
       let sxx = 0;
       for (const s of trusted) {
@@ -225,7 +230,7 @@ export class ClockSync {
         sxy += w * (s.local - mx) * (s.offset - my);
         sxx += w * (s.local - mx) ** 2;
       }
-      slope = Math.max(-this.maxSlope, Math.min(this.maxSlope, sxy / (sxx + 1 / this.maxSlope ** 2)));
+      if (1 / Math.sqrt(sxx) <= this.maxDriftError) slope = Math.max(-this.maxSlope, Math.min(this.maxSlope, sxy / sxx));
     }
     this.slope = slope;
     this.ref = mx;
