@@ -107,6 +107,8 @@ export interface SpeakerAgentEvents {
 
 /** Skipped slots beyond this many are written as silence rather than rendered. */
 const MAX_RENDERED_GAP = 250;
+/** Time-sync requests sent at 100 ms at most while the clock is not yet within its settle bound (3 s). */
+const FAST_SYNC_REQUESTS = 30;
 /** If the locked SSRC has been silent this long, another one may take over (server restart). */
 const SSRC_RELOCK_MS = 3000;
 
@@ -581,16 +583,27 @@ export class SpeakerAgent extends EventEmitter<SpeakerAgentEvents> {
     if (audible) this.checkWatches(serverMs);
   }
 
+  private sendTimeSync(): void {
+    if (this.ws?.readyState !== WebSocket.OPEN) return;
+    const id = (this.syncId = (this.syncId + 1) >>> 0);
+    const t0 = this.localNow();
+    this.pendingSync.set(id, t0);
+    if (this.pendingSync.size > 16) this.pendingSync.delete(this.pendingSync.keys().next().value!);
+    this.send({ type: 'time-sync', id, t0 });
+  }
+
   private housekeeping(local: number): void {
     if (this.ws?.readyState === WebSocket.OPEN && local >= this.nextTimeSync) {
-      const id = (this.syncId = (this.syncId + 1) >>> 0);
-      const t0 = this.localNow();
-      this.pendingSync.set(id, t0);
-      if (this.pendingSync.size > 16) this.pendingSync.delete(this.pendingSync.keys().next().value!);
-      this.send({ type: 'time-sync', id, t0 });
+      // Sent once this tick's audio is rendered (every agent of a process renders on the same
+      // tick): the reply then finds the process idle and is not stamped late.
+      setImmediate(() => this.sendTimeSync());
       this.syncSent++;
-      // A quick burst to sync at once, then a steady trickle that tracks drift.
-      const interval = this.syncSent < 8 ? 5 * FRAME_MS : this.syncSent < 40 ? 1000 : 2000;
+      // A quick burst until the estimate is settled (a stream waits for it: endpoint/playout.ts),
+      // then a steady trickle that tracks drift. A busy server (hundreds of agents connecting)
+      // answers the first requests 10–800 ms late; the burst goes on until it answers one fast.
+      const precise = this.clock.uncertaintyMs <= this.clock.settleMs;
+      const fast = this.syncSent < 8 || (!precise && this.syncSent < FAST_SYNC_REQUESTS);
+      const interval = fast ? 5 * FRAME_MS : this.syncSent < 40 ? 1000 : 2000;
       this.nextTimeSync = local + interval;
     }
     const s = this.session;

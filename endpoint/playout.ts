@@ -16,12 +16,21 @@
  * Decoded packets are laid out on that axis (endpoint/sample-fifo.ts) in
  * whatever length the codec's packets have, and read at a fractional
  * position. Small disagreements between the read position and the ideal one
- * (drift, a slewed clock estimate) are absorbed by reading a little faster
- * or slower, at most maxCorrectionPpm (100 ppm: inaudible, no sample is
- * dropped or repeated); the clocks' measured rates are followed the same way
- * (feed-forward). Only a large error (a changed delay, a stall) re-anchors at
- * once, with a 5 ms fade so it does not click; while nothing plays (between
- * talk-spurts) the read head simply moves to where it belongs.
+ * (drift, a small refit of the clock estimate) are absorbed by reading a
+ * little faster or slower, at most maxCorrectionPpm (100 ppm: inaudible, no
+ * sample is dropped or repeated); the clocks' measured rates are followed the
+ * same way (feed-forward). An error beyond resyncMs is not drift (a better
+ * clock estimate, a changed delay, a stall): at 100 ppm 5 ms would take a
+ * minute, so the read head jumps there at once and the old read's
+ * continuation is crossfaded into the new one over 10 ms (both read from the
+ * decoded audio, which keeps 85 ms of what was played for moves back), so the
+ * waveform never breaks. While nothing plays (between talk-spurts) the read
+ * head simply moves to where it belongs.
+ *
+ * A server-axis stream does not start until the clock estimate is settled
+ * (endpoint/clock-sync.ts: within 1 ms, or 2 s after the first exchange), so
+ * it starts where it belongs rather than tens of ms off; audio already playing
+ * is never held back.
  *
  * Packets wait in the RTP jitter buffer (protocols/rtp/jitter-buffer.ts, in
  * its take(seq) mode: reorder, duplicates, late) and are decoded in
@@ -48,6 +57,8 @@ import { NEW_SPURT_GAP_MS, TalkSpurts, type TalkSpurt } from './talk-spurts.js';
 /** The clock-sync view playout needs (endpoint/clock-sync.ts ClockSync fits). */
 export interface ServerClock {
   readonly synced: boolean;
+  /** Good enough to start a stream on (absent: as soon as synced). */
+  readonly settled?: boolean;
   serverNow(local: number): number;
   localTimeOf(serverMs: number, localHint: number): number;
   /** How fast the local clock runs against the server's, ppm (+ = local fast); 0 when absent. */
@@ -90,7 +101,7 @@ export interface PlayoutOptions {
   maxCorrectionPpm?: number;
   /** Time constant of the position correction (error / this = rate), ms. Default 5000. */
   correctionTimeMs?: number;
-  /** A position error beyond this re-anchors at once (with a fade) instead of being followed. Default 20. */
+  /** A position error beyond this jumps at once (crossfaded) instead of being followed at ≤ maxCorrectionPpm. Default 3. */
   resyncMs?: number;
   /** Packets further ahead than this are dropped (ring size, power of 2). */
   ringFrames?: number;
@@ -114,7 +125,7 @@ export interface PlayoutStats {
   underruns: number;
   /** Packets passed over without being played (after a start, a stall or a re-anchor). */
   skipped: number;
-  /** Large position corrections (re-anchors) after the start. */
+  /** Position jumps while playing (errors beyond resyncMs, crossfaded) after the start. */
   resyncs: number;
   /** Talk-spurts seen (each has its own timestamp base). */
   talkSpurts: number;
@@ -130,8 +141,10 @@ export interface PlayoutStats {
 
 /** Errors below half a sample are left alone, so a matched stream is copied bit-exactly. */
 const DEAD_BAND_SAMPLES = 0.5;
-/** Re-anchor fade: 5 ms. */
-const FADE_SAMPLES = 240;
+/** A jump's crossfade from the old read position to the new one: 10 ms. */
+const SPLICE_SAMPLES = 480;
+/** Played audio kept in the fifo, so a jump back can crossfade (85 ms). */
+const HISTORY_SAMPLES = 4096;
 
 export class Playout {
   readonly stats: PlayoutStats = {
@@ -188,7 +201,8 @@ export class Playout {
   private readonly fifo = new SampleFifo();
   private started = false;
   private readPos = 0;
-  private lastOut = 0;
+  /** The old read's continuation during a jump's crossfade, and how much of it is left to mix. */
+  private readonly spliceTail = new Int16Array(SPLICE_SAMPLES);
   private fadeLeft = 0;
   /** Axis range of the newest run of stream audio (decoded or concealed) written. */
   private audioFrom = 0;
@@ -214,7 +228,7 @@ export class Playout {
     this.srWaitMs = options.srWaitMs ?? 1000;
     this.maxCorrection = (options.maxCorrectionPpm ?? 100) * 1e-6;
     this.correctionSamples = ((options.correctionTimeMs ?? 5000) * SAMPLE_RATE) / 1000;
-    this.resyncSamples = ((options.resyncMs ?? 20) * SAMPLE_RATE) / 1000;
+    this.resyncSamples = ((options.resyncMs ?? 3) * SAMPLE_RATE) / 1000;
     const ring = options.ringFrames ?? 512;
     if ((ring & (ring - 1)) !== 0) throw new RangeError('ringFrames must be a power of 2');
     this.ringMask = ring - 1;
@@ -368,7 +382,6 @@ export class Playout {
     if (ideal === null) {
       out.fill(0);
       this.lastAudible = false;
-      this.lastOut = 0;
       return false;
     }
     // Feed-forward: the stream advances at the server's rate, the card consumes at its own.
@@ -384,14 +397,10 @@ export class Playout {
       const silentNow = !this.lastAudible && this.readPos >= this.audioUntil;
       if (silentNow && Math.abs(err) > DEAD_BAND_SAMPLES) {
         // Nothing is playing (a quiet zone, the gap before a spurt): move at once, nobody hears it.
-        this.readPos = Math.round(ideal);
-        if (this.readPos - 1 < this.fifo.start || this.readPos > this.fifo.end) this.fifo.resetAt(this.readPos - 1);
+        this.moveTo(Math.round(ideal), n * step);
         this.stats.correctionPpm = 0;
-      } else if (Math.abs(err) > this.resyncSamples) {
-        this.stats.resyncs++;
-        this.readPos = Math.round(ideal);
-        if (this.readPos - 1 < this.fifo.start || this.readPos > this.fifo.end) this.fifo.resetAt(this.readPos - 1);
-        this.fadeLeft = FADE_SAMPLES;
+      } else if (Math.abs(err) > this.resyncSamples && this.fadeLeft === 0) {
+        this.splice(Math.round(ideal), step, n);
         this.stats.correctionPpm = 0;
       } else {
         const beyond = Math.abs(err) <= DEAD_BAND_SAMPLES ? 0 : err - Math.sign(err) * DEAD_BAND_SAMPLES;
@@ -406,28 +415,47 @@ export class Playout {
     this.slotLocalMs = localMs;
     this.slotStep = step * outputRate;
     this.fill(Math.floor(to) + 3);
-    const audible = from < this.audioUntil && to > this.audioFrom;
+    let audible = from < this.audioUntil && to > this.audioFrom;
     if (audible) this.fifo.read(out, from, step);
     else out.fill(0);
     if (this.fadeLeft > 0) {
-      // A re-anchor: the last sample played ramps out while the new audio ramps in.
-      const held = this.lastOut;
-      const k0 = FADE_SAMPLES - this.fadeLeft;
+      // A jump: the old read's continuation fades out as the new one fades in (raised cosine;
+      // both are the same stream a few ms apart, so the level holds and nothing steps).
+      const k0 = SPLICE_SAMPLES - this.fadeLeft;
       const m = Math.min(this.fadeLeft, n);
+      const tail = this.spliceTail;
       for (let i = 0; i < m; i++) {
-        const g = (k0 + i) / FADE_SAMPLES;
-        out[i] = Math.round(held * (1 - g) + out[i] * g);
+        const g = 0.5 - 0.5 * Math.cos((Math.PI * (k0 + i + 0.5)) / SPLICE_SAMPLES);
+        out[i] = Math.round(tail[k0 + i] * (1 - g) + out[i] * g);
+        if (tail[k0 + i] !== 0) audible = true;
       }
       this.fadeLeft -= m;
     }
-    this.lastOut = n > 0 ? out[n - 1] : 0;
     this.readPos = to;
-    this.fifo.trimTo(Math.floor(to) - 2);
+    this.fifo.trimTo(Math.floor(to) - HISTORY_SAMPLES);
     this.lastAudible = audible;
     return audible;
   }
 
   // ---- internals -------------------------------------------------------------
+
+  /** Puts the read head at `pos` (a whole position); the fifo starts afresh there unless it can serve `span` samples from it. */
+  private moveTo(pos: number, span: number): void {
+    this.readPos = pos;
+    const fifo = this.fifo;
+    if (pos - 1 < fifo.start || pos + span + 3 > fifo.start + fifo.capacity) fifo.resetAt(pos - 1);
+  }
+
+  /** Jumps from the read position to `to` while playing: keeps the old read's next 10 ms to crossfade from. */
+  private splice(to: number, step: number, n: number): void {
+    this.stats.resyncs++;
+    const from = this.readPos;
+    this.fill(Math.floor(from + SPLICE_SAMPLES * step) + 3);
+    if (from < this.audioUntil && from + SPLICE_SAMPLES * step > this.audioFrom) this.fifo.read(this.spliceTail, from, step);
+    else this.spliceTail.fill(0);
+    this.moveTo(to, n * step);
+    this.fadeLeft = SPLICE_SAMPLES;
+  }
 
   private nominalPacketSamples(): number {
     return Math.round((this.decoder.timestampStep * SAMPLE_RATE) / this.decoder.clockRate) || FRAME_SAMPLES;
@@ -497,6 +525,8 @@ export class Playout {
     if (!s) return null;
     if (this.spurts.axis === 'server') {
       if (!this.clock.synced) return null;
+      // A stream starts on a settled clock; one already playing is never held back.
+      if (!this.started && this.clock.settled === false) return null;
       const contentMs = this.clock.serverNow(localMs) - this.delayMs;
       return s.refPos + this.codecDelaySamples + ((contentMs - s.refMs) * SAMPLE_RATE) / 1000;
     }

@@ -17,7 +17,7 @@
  * process. At ratio exactly 1 with phase 0 it copies samples bit-exactly.
  */
 
-/** Capacity in samples (power of 2): a few packets plus one output slot. */
+/** Capacity in samples (power of 2): the played history the playout keeps, a few packets and one output slot. */
 const CAPACITY = 1 << 14;
 const MASK = CAPACITY - 1;
 
@@ -26,6 +26,8 @@ export class SampleFifo {
   start = 0;
   /** Axis position one past the newest sample held. */
   end = 0;
+  /** Samples it can hold. */
+  readonly capacity = CAPACITY;
   private readonly ring = new Int16Array(CAPACITY);
 
   /** Forgets everything; the next sample written is at `pos`. */
