@@ -156,6 +156,10 @@ export const MESSAGES = {
     vi: 'Tin diễn tập hoặc thử nghiệm chỉ được phát ở vùng diễn tập; vùng “{name}” không phải vùng diễn tập.',
     en: 'Exercises and tests may only air in drill zones; zone “{name}” is not a drill zone.',
   },
+  alert_url_failed: {
+    vi: 'Không tải được âm thanh từ URL {url}: {detail}.',
+    en: 'The audio at URL {url} could not be fetched: {detail}.',
+  },
   alert_url_unavailable: {
     vi: 'Máy chủ chưa được cấu hình để tải âm thanh từ địa chỉ URL; hãy dùng tệp âm thanh trong thư viện hoặc giọng đọc.',
     en: 'This server is not set up to fetch audio from a URL; use a media item or speech instead.',

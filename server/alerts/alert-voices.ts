@@ -20,7 +20,8 @@ export function alertUrlFetcher(dataDir: string, ffmpegPath: string, allowHosts:
     async fetch(url) {
       const r = await fetchAudio(url, { allowHosts });
       if (!r.ok) throw new Error(`${r.error.code}: ${r.error.reason}`);
-      return { path: (await storeAlertAudio(dataDir, ffmpegPath, r.bytes)).path };
+      const stored = await storeAlertAudio(dataDir, ffmpegPath, r.bytes);
+      return { path: stored.path, sha256: stored.sha256 };
     },
   };
 }

@@ -23,8 +23,11 @@ export interface SpeechSynth {
 }
 
 export interface AudioUrlFetcher {
-  /** A local audio file for this URL (the fetcher enforces its own limits); throws with a reason. */
-  fetch(url: string): Promise<{ path: string }>;
+  /**
+   * A local audio file for this URL (the fetcher enforces its own limits); throws with a reason.
+   * `sha256` when the file is kept among the alerts' stored audio (stored-audio.ts).
+   */
+  fetch(url: string): Promise<{ path: string; sha256?: string }>;
 }
 
 export interface AlertAudioOptions {
@@ -35,7 +38,7 @@ export interface AlertAudioOptions {
 }
 
 /** Gap between the attention signal and the message, so the first word is not masked. */
-const GAP_MS = 500;
+export const GAP_MS = 500;
 
 export class AlertAudioBuilder {
   constructor(private readonly opts: AlertAudioOptions) {}
@@ -46,6 +49,15 @@ export class AlertAudioBuilder {
 
   get hasUrlFetcher(): boolean {
     return this.opts.fetchUrl !== undefined;
+  }
+
+  /**
+   * A URL message fetched now, when the alert is issued: a URL that cannot be fetched is refused
+   * with its reason instead of airing a siren alone, and every airing plays the same bytes.
+   */
+  async fetchMessage(url: string): Promise<AlertAudio['message']> {
+    const f = await this.opts.fetchUrl!.fetch(url);
+    return f.sha256 ? { kind: 'stored', sha256: f.sha256, mimeType: 'audio/*' } : { kind: 'url', url };
   }
 
   /** Attention signal, then the message; `warnings` says what could not be included. */
@@ -98,9 +110,35 @@ export class AlertAudioBuilder {
     return { kind: 'sequence', items: [toneSpec(880, 400), { kind: 'silence', durationMs: 100 }, toneSpec(440, 800)] };
   }
 
+  /** The attention signal and the gap after it, alone: what airs at once while the speech is synthesised. */
+  attentionSpec(audio: AlertAudio): SourceSpec | null {
+    if (!audio.attention) return null;
+    return { kind: 'sequence', items: [sirenSpec(audio.attention.shape, audio.attention.durationMs), { kind: 'silence', durationMs: GAP_MS }] };
+  }
+
+  /** Whether this airing's message is speech not synthesised yet (seconds of work before it can play). */
+  async speechPending(audio: AlertAudio, spokenText: string, lang: string): Promise<boolean> {
+    if (audio.message.kind !== 'speech' || !this.opts.speech) return false;
+    try {
+      await access(this.speechPath(spokenText, lang));
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  /** The spoken message, synthesised (or from the cache of earlier airings). */
+  speechMessage(spokenText: string, lang: string): Promise<SourceSpec> {
+    return this.speechFile(spokenText, lang);
+  }
+
+  private speechPath(text: string, lang: string): string {
+    return path.join(this.opts.dataDir, 'alerts', 'speech', `${createHash('sha256').update(lang).update('\0').update(text).digest('hex')}.wav`);
+  }
+
   private async speechFile(text: string, lang: string): Promise<SourceSpec> {
-    const dir = path.join(this.opts.dataDir, 'alerts', 'speech');
-    const file = path.join(dir, `${createHash('sha256').update(lang).update('\0').update(text).digest('hex')}.wav`);
+    const file = this.speechPath(text, lang);
+    const dir = path.dirname(file);
     try {
       await access(file);
       return { kind: 'file', path: file };

@@ -21,6 +21,7 @@ import { AlertAudioBuilder, type AudioUrlFetcher, type SpeechSynth } from './aud
 import { isExpired, nextAiringAt } from './cadence.js';
 import { DeliveryTracker } from './delivery.js';
 import { alertSpokenText, cancelledSpokenText } from './spoken-text.js';
+import { GAP_MS } from './audio.js';
 import { alertDb, type AlertAudio, type AlertCadence, type AlertDB, type AlertMsgType, type AlertRow, type AlertStatus } from './tables.js';
 
 export interface AlertClock {
@@ -97,6 +98,8 @@ export class AlertService {
   readonly clock: AlertClock;
   private readonly db: Kysely<AlertDB>;
   private readonly active = new Map<string, Active>();
+  /** Per alert: the speech being synthesised for its current airing (see followWithSpeech). */
+  private readonly pendingSpeech = new Map<string, object>();
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -240,7 +243,7 @@ export class AlertService {
     const next = nextAiringAt({ cadence: a.row.cadence, expiresAtMs, airings: a.airings, lastStartedAtMs: a.lastStartedAtMs });
     if (next === null) {
       // No airing left, no expiry to wait for and its last airing over: it has said all it had to say.
-      if (expiresAtMs === null && this.programmesOf(id).length === 0) {
+      if (expiresAtMs === null && this.programmesOf(id).length === 0 && !this.pendingSpeech.has(id)) {
         this.active.delete(id);
         await this.db.updateTable('alerts').set({ state: 'done', ended_at: new Date(now) }).where('id', '=', id).execute();
       }
@@ -253,24 +256,20 @@ export class AlertService {
   private async air(a: Active, now: number): Promise<void> {
     const row = a.row;
     const airing = a.airings + 1;
-    const { spec, warnings } = await this.audio.airing(row.audio, alertSpokenText(this.spoken(row), this.opts.timeZone), row.language);
+    const text = alertSpokenText(this.spoken(row), this.opts.timeZone);
+    // New speech takes seconds to synthesise (1.6–2.5 s for a 40 s bulletin on the 2-core
+    // machine): the siren must not wait for it. It airs at once, and the speech, synthesised
+    // while the siren plays, follows it as the airing's second programme.
+    const attention = this.audio.attentionSpec(row.audio);
+    const split = attention !== null && (await this.audio.speechPending(row.audio, text, row.language));
+    const { spec, warnings } = split ? { spec: attention, warnings: [] as string[] } : await this.audio.airing(row.audio, text, row.language);
     const programmeId = newProgrammeId();
     this.delivery.expect(programmeId, row.id, airing);
     // Whatever airs of the previous airing gives way to this one.
     this.stopAiring(row.id);
-    this.opts.host.play({
-      programmeId,
-      zoneIds: row.zone_ids,
-      priority: row.priority,
-      source: spec,
-      maxDurationMs: this.opts.maxAiringMs ?? 30 * 60_000,
-      title: `${row.status === 'Actual' ? '' : `[${row.status}] `}${row.headline}`,
-      kind: 'alert',
-      // The as-run log says who issued it (a user id or cap:<sender>), not just 'alert'.
-      by: row.created_by,
-      request: { kind: 'alert', alertId: row.id, airing },
-      durable: true,
-    });
+    const playedAt = Date.now();
+    this.opts.host.play({ ...this.airingPlay(row, airing, split ? 'attention' : 'whole'), programmeId, source: spec });
+    if (split) this.followWithSpeech(row, airing, text, playedAt + row.audio.attention!.durationMs + GAP_MS);
     a.airings = airing;
     a.lastStartedAtMs = now;
     await this.db.insertInto('alert_airings').values({ alert_id: row.id, airing, programme_id: programmeId, started_at: new Date(now) }).execute();
@@ -282,7 +281,45 @@ export class AlertService {
     await this.delivery.begin(programmeId, row.zone_ids).catch((err) => this.opts.logger.warn({ err, alertId: row.id }, 'delivery report rows could not be written'));
   }
 
+  /** What every programme of an airing has in common. */
+  private airingPlay(row: AlertRow, airing: number, part: 'whole' | 'attention' | 'message') {
+    return {
+      zoneIds: row.zone_ids,
+      priority: row.priority,
+      maxDurationMs: this.opts.maxAiringMs ?? 30 * 60_000,
+      title: `${row.status === 'Actual' ? '' : `[${row.status}] `}${row.headline}`,
+      kind: 'alert' as const,
+      // The as-run log says who issued it (a user id or cap:<sender>), not just 'alert'.
+      by: row.created_by,
+      request: { kind: 'alert', alertId: row.id, airing, part },
+      durable: true,
+    };
+  }
+
+  /**
+   * Synthesises the airing's speech while its siren plays, then airs it from `startAt` (the end
+   * of the siren and its gap; at once if the speech is later). A cancel, an update, an expiry or
+   * the next airing in the meantime drops it.
+   */
+  private followWithSpeech(row: AlertRow, airing: number, text: string, startAt: number): void {
+    const token = {};
+    this.pendingSpeech.set(row.id, token);
+    void this.audio
+      .speechMessage(text, row.language)
+      .then((source) => {
+        if (this.pendingSpeech.get(row.id) !== token || this.closed) return;
+        this.pendingSpeech.delete(row.id);
+        this.opts.host.play({ ...this.airingPlay(row, airing, 'message'), source, ...(startAt > Date.now() && { startAt }) });
+      })
+      .catch(async (err: Error) => {
+        if (this.pendingSpeech.get(row.id) === token) this.pendingSpeech.delete(row.id);
+        this.opts.logger.warn({ alertId: row.id, airing, err }, 'alert airs without its speech');
+        await this.audit(row.id, 'audio-warning', { by: 'system', from: null }, { airing, warnings: [`message_failed: ${err.message}`] }).catch(() => {});
+      });
+  }
+
   private stopAiring(id: string): string[] {
+    this.pendingSpeech.delete(id);
     const ids = this.programmesOf(id);
     for (const p of ids) this.opts.host.stop(p);
     return ids;

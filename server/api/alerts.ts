@@ -193,8 +193,16 @@ const alertRoutes: FastifyPluginAsyncTypebox<AlertRouteDeps> = async (app, { dat
       const bad = rows.find((r) => !r.drill);
       if (bad) throw new ApiError(422, 'alert_drill_zone', 'alert_drill_zone', { name: bad.name });
     }
-    const message = b.message ?? { kind: 'speech' as const };
-    if (message.kind === 'url' && !alerts.hasUrlFetcher) throw new ApiError(422, 'alert_url_unavailable', 'alert_url_unavailable');
+    let message: AlertInput['audio']['message'] = b.message ?? { kind: 'speech' as const };
+    if (message.kind === 'url') {
+      if (!alerts.hasUrlFetcher) throw new ApiError(422, 'alert_url_unavailable', 'alert_url_unavailable');
+      const url = message.url;
+      try {
+        message = await alerts.audio.fetchMessage(url);
+      } catch (err) {
+        throw new ApiError(422, 'alert_url_failed', 'alert_url_failed', { url, detail: (err as Error).message.replace(/\.$/, '') });
+      }
+    }
     if (message.kind === 'media') {
       const row = await database.db
         .selectFrom('media')

@@ -54,8 +54,18 @@ t.test('speech: synthesised once per text, played after the siren', async (t) =>
 });
 
 t.test('speech without a synthesiser: the siren alone, and the audit says why', async (t) => {
+  // A second app on the same engine whose alerts have no voice (the app's default is the offline one).
+  const app = await buildApp({ config: s.config, database: s.database, logger: s.host.logger, broadcast: s.host, alerts: { tickMs: 0, speech: undefined } });
+  t.teardown(() => app.close());
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const zone = await s.zone(null, 'Xã không có giọng đọc');
-  const r = await s.api('POST', '/api/v1/alerts', { zoneIds: [zone.id], event: 'Bão', severity: 'Severe', headline: 'Bão', attention: { durationMs: 1000 }, message: { kind: 'speech' } });
+  const res = await fetch(`${url}/api/v1/alerts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ zoneIds: [zone.id], event: 'Bão', severity: 'Severe', headline: 'Bão', attention: { durationMs: 1000 }, message: { kind: 'speech' } }),
+  });
+  const r = { status: res.status, body: (await res.json()) as any };
   t.equal(r.status, 201);
   t.match(r.body.audit, [{ action: 'create' }, { action: 'audio-warning', by: 'system', detail: { warnings: ['speech_unavailable'] } }]);
   const p = s.host.catalog.get(r.body.airings[0].programmeId);

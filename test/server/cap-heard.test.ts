@@ -93,6 +93,10 @@ t.test('a CAP alert: siren then Vietnamese speech in the target commune, reached
   t.same(body.zoneIds, [target.id]);
   const alert = (await s.api('GET', `/api/v1/alerts/${body.alertId}`)).body;
   const programmeId: string = alert.airings[0].programmeId;
+  // New text: its speech is synthesised while the siren already plays, then follows it.
+  const parts = () => s.host.activeProgrammes().filter((p) => (p.request as { alertId?: string } | undefined)?.alertId === body.alertId).map((p) => (p.request as { part: string }).part);
+  t.same(parts(), ['attention'], 'the siren airs at once, before the speech exists');
+  await until(() => parts().includes('message'), 'the speech follows as the airing’s second programme', 30_000);
   const report = async () => (await s.api('GET', `/api/v1/alerts/${body.alertId}/delivery`, undefined, authority.token)).body.airings[0];
   await until(async () => (await report())?.reached === 1, 'the agent reported reached', 30_000);
   const reached = (await report()).endpoints.find((e: { endpointId: string }) => e.endpointId === epTarget.id);
