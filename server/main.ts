@@ -75,12 +75,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const engine = startHostEngine(hostOptions);
   engine.then(() => stage('engine'), () => {});
   const snapshot = readTopologySnapshot(hostOptions.ledgerDir);
-  // Loading and opening the database holds the main thread in long stretches (PGlite: 0.8–1 s):
-  // with a snapshot, after the programmes are back on air; without one, beside the worker's start.
+  // The database's modules load while the worker starts (another thread). Opening it holds the
+  // main thread in long stretches (PGlite: 0.8–1 s, which delayed the engine's first commands
+  // by as much): with a snapshot it opens once the programmes are back on air; without one,
+  // at once.
+  const dbModule = import('./db/database.js');
+  const recorderModule = import('./as-run/recorder.js');
+  dbModule.catch(() => {});
+  recorderModule.catch(() => {});
   let openNow!: () => void;
   const openWhen = (await snapshot).ok ? new Promise<void>((r) => (openNow = r)) : Promise.resolve();
   const opening = openWhen
-    .then(() => import('./db/database.js'))
+    .then(() => dbModule)
     .then(({ openDatabaseWhenReachable }) => openDatabaseWhenReachable(config, logger, { attempts: config.dbStartAttempts, maxMs: config.dbRetryMaxMs }));
   opening.catch(() => {}); // awaited below; not unhandled while the media path runs
   let database: Database | undefined;
@@ -93,7 +99,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     if (!broadcast.fromSnapshot) return broadcast;
     // The as-run log first (it closes what the crash left open, then logs what resumes); its
     // rows reach the database once it is open.
-    const { startAsRunRecorder } = await import('./as-run/recorder.js');
+    const { startAsRunRecorder } = await recorderModule;
     asRun = await startAsRunRecorder({
       engine: broadcast.engine,
       catalog: broadcast.catalog,

@@ -1,6 +1,7 @@
 /**
- * Manual and emergency programmes that must survive a crash: one small file
- * (<dataDir>/programmes/active.json) holding every such programme still running, with its
+ * Programmes that must survive a crash: one small file (<dataDir>/programmes/active.json)
+ * holding every programme still running (manual, emergency, and timetable airings: those go
+ * back on air from here before the database opens, then the timetable adopts them), with its
  * playhead. The engine gets the command first; the ledger is written right after (an alert
  * must not wait on a disk), replaced atomically (temp file, fsync, rename, fsync of the
  * directory) so a kill -9 or a power cut leaves the old or the new list, whole. It needs no
