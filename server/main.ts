@@ -75,16 +75,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const engine = startHostEngine(hostOptions);
   engine.then(() => stage('engine'), () => {});
   const snapshot = readTopologySnapshot(hostOptions.ledgerDir);
-  // The database's modules load while the worker starts (another thread). Opening it holds the
-  // main thread in long stretches (PGlite: 0.8–1 s, which delayed the engine's first commands
-  // by as much): with a snapshot it opens once the programmes are back on air; without one,
-  // at once.
+  // The database's modules load while the worker starts (another thread). Opening the embedded
+  // database holds the main thread in long stretches (PGlite: 0.8–1 s, which delayed the
+  // engine's first commands by as much): when the snapshot has devices that hear the engine
+  // without HTTP (fixed addresses, multicast), it opens once the programmes are back on air.
+  // Otherwise at once: agents hear nothing before HTTP, which waits for the database.
   const dbModule = import('./db/database.js');
   const recorderModule = import('./as-run/recorder.js');
   dbModule.catch(() => {});
   recorderModule.catch(() => {});
+  const read = await snapshot;
+  const hearersFirst = read.ok && config.databaseUrl === undefined && (read.snapshot.attachments.length > 0 || Object.keys(read.snapshot.multicast).length > 0);
   let openNow!: () => void;
-  const openWhen = (await snapshot).ok ? new Promise<void>((r) => (openNow = r)) : Promise.resolve();
+  const openWhen = hearersFirst ? new Promise<void>((r) => (openNow = r)) : Promise.resolve();
   const opening = openWhen
     .then(() => dbModule)
     .then(({ openDatabaseWhenReachable }) => openDatabaseWhenReachable(config, logger, { attempts: config.dbStartAttempts, maxMs: config.dbRetryMaxMs }));
