@@ -86,8 +86,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   recorderModule.catch(() => {});
   const read = await snapshot;
   const hearersFirst = read.ok && config.databaseUrl === undefined && (read.snapshot.attachments.length > 0 || Object.keys(read.snapshot.multicast).length > 0);
-  let openNow!: () => void;
-  const openWhen = hearersFirst ? new Promise<void>((r) => (openNow = r)) : Promise.resolve();
+  let openNow: (() => void) | undefined;
+  let neverOpen: ((err: unknown) => void) | undefined;
+  const openWhen = hearersFirst ? new Promise<void>((resolve, reject) => ((openNow = resolve), (neverOpen = reject))) : Promise.resolve();
   const opening = openWhen
     .then(() => dbModule)
     .then(({ openDatabaseWhenReachable }) => openDatabaseWhenReachable(config, logger, { attempts: config.dbStartAttempts, maxMs: config.dbRetryMaxMs }));
@@ -123,7 +124,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   };
   let broadcast: BroadcastHost;
   try {
-    broadcast = await airFromLedger().finally(() => openNow?.());
+    broadcast = await airFromLedger().catch((err: unknown) => {
+      neverOpen?.(err); // a deferred open does not start for a server that cannot start
+      throw err;
+    });
+    openNow?.();
     database = await opening;
   } catch (err) {
     await asRun?.close().catch(() => {});
