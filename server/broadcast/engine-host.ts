@@ -281,8 +281,11 @@ export class BroadcastHost implements BroadcastHooks {
   private applySnapshot(snap: TopologySnapshot): void {
     this.zoneTree = snap.zones;
     this.engine.setZones(this.zoneTree);
-    this.multicastSent = new Map(Object.entries(snap.multicast).map(([zone, g]) => [zone, JSON.stringify(g)]));
-    if (this.opts.multicast) for (const [zone, g] of Object.entries(snap.multicast)) this.engine.setZoneMulticast(zone, g);
+    // Without a multicast interface nothing is sent: the database sync then logs why, as on any start.
+    if (this.opts.multicast) {
+      this.multicastSent = new Map(Object.entries(snap.multicast).map(([zone, g]) => [zone, JSON.stringify(g)]));
+      for (const [zone, g] of Object.entries(snap.multicast)) this.engine.setZoneMulticast(zone, g);
+    }
     for (const a of snap.attachments) {
       this.engine.attachEndpoint(a.command);
       this.attached.set(a.command.endpointId, { key: a.key, zoneId: a.command.zoneId, codec: a.command.codec, command: a.command });
@@ -294,7 +297,7 @@ export class BroadcastHost implements BroadcastHooks {
   /** The engine's topology as the snapshot keeps it: fixed-address attachments only. */
   private topology(): { zones: ZoneNode[]; multicast: Record<string, MulticastGroup>; attachments: SnapshotAttachment[] } {
     const multicast: Record<string, MulticastGroup> = {};
-    for (const [zone, g] of this.multicastSent) multicast[zone] = JSON.parse(g) as MulticastGroup;
+    if (this.opts.multicast) for (const [zone, g] of this.multicastSent) multicast[zone] = JSON.parse(g) as MulticastGroup;
     const attachments = [...this.attached.values()].filter((a) => a.command.address !== undefined).map((a) => ({ key: a.key, command: a.command }));
     return { zones: this.zoneTree, multicast, attachments };
   }
