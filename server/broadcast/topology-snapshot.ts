@@ -96,7 +96,13 @@ export class TopologySnapshotWriter {
 
   save(content: Omit<TopologySnapshot, 'v' | 'writtenAtMs'>): void {
     this.pending = content;
-    if (!this.writing) this.writing = this.loop();
+    if (this.writing) return;
+    // Cleared in a callback, never inside loop(): a loop with nothing to write ends synchronously,
+    // and clearing it there would leave `writing` set for good.
+    this.writing = this.loop().finally(() => {
+      this.writing = undefined;
+      if (this.pending) this.save(this.pending);
+    });
   }
 
   /** Resolves once every snapshot saved so far is on disk (or failed). */
@@ -105,24 +111,20 @@ export class TopologySnapshotWriter {
   }
 
   private async loop(): Promise<void> {
-    try {
-      while (this.pending) {
-        const content = this.pending;
-        this.pending = undefined;
-        const key = JSON.stringify(content);
-        if (key === this.lastWritten) continue;
-        const snapshot: TopologySnapshot = { v: 1, writtenAtMs: Date.now(), ...content };
-        try {
-          await writeAtomic(this.dir, TOPOLOGY_FILE, JSON.stringify(snapshot));
-          this.lastWritten = key;
-          this.writes++;
-        } catch (err) {
-          this.writeErrors++;
-          this.onError(err);
-        }
+    while (this.pending) {
+      const content = this.pending;
+      this.pending = undefined;
+      const key = JSON.stringify(content);
+      if (key === this.lastWritten) continue;
+      const snapshot: TopologySnapshot = { v: 1, writtenAtMs: Date.now(), ...content };
+      try {
+        await writeAtomic(this.dir, TOPOLOGY_FILE, JSON.stringify(snapshot));
+        this.lastWritten = key;
+        this.writes++;
+      } catch (err) {
+        this.writeErrors++;
+        this.onError(err);
       }
-    } finally {
-      this.writing = undefined;
     }
   }
 }
