@@ -1,25 +1,27 @@
-// Starting and stopping the server: config → data-dir lock → media worker spawned while the
-// database opens (migrated) → first admin → demo data → media engine (zones, endpoints) →
-// as-run log (closes what a crash interrupted) → programmes of the previous run and the
-// timetable back on air → HTTP app (imported only now: fastify and the routes are not needed
-// before air) → listen. SIGINT/SIGTERM close the app, then the database (PGlite must be
-// closed to leave its files consistent). Each stage's time since process start is logged
-// ('startup timings').
+// Starting and stopping the server, media first: config → data-dir lock → media worker spawned
+// while the database module loads and opens → programme ledger and topology snapshot: when the
+// snapshot is whole, the engine gets its zones and fixed-address endpoints from it, the as-run
+// log starts (journal only) and the programmes of the previous run (manual, emergency, and
+// timetable airings that were on air) go back on air at their offset before the database is
+// open → database (migrated) → first admin → demo data → the engine reconciled with the
+// database (the truth) → as-run rows written → the rest of the ledger (no snapshot: all of it)
+// and the timetable, which adopts the airings already back → HTTP app → listen.
+// Everything not needed to get on air is imported only when its turn comes (the database
+// drivers, the timetable, fastify and the routes): module loading took 0.6–0.7 s before the
+// config was read. SIGINT/SIGTERM close the app, then the database (PGlite must be closed to
+// leave its files consistent). Each stage's time since process start is logged ('startup timings').
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type LoaConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { openDatabaseWhenReachable } from './db/database.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { guardDatabaseRejections } from './db/rejection-guard.js';
-import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/types.js';
-import { bootstrapAdmin } from './auth/bootstrap.js';
-import { createDemoData } from './demo-data.js';
 import { BroadcastHost, startHostEngine } from './broadcast/engine-host.js';
-import { resumeDurableProgrammes } from './broadcast/programme-recovery.js';
-import { startTimetables, type TimetableRuntime } from './timetable/runtime.js';
+import { readTopologySnapshot } from './broadcast/topology-snapshot.js';
+import type { AsRunRecorder } from './as-run/recorder.js';
+import type { TimetableRuntime } from './timetable/runtime.js';
 
 export interface StartOptions {
   /** Environment to read the configuration from (default process.env). */
@@ -72,19 +74,75 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   };
   const engine = startHostEngine(hostOptions);
   engine.then(() => stage('engine'), () => {});
-  let database: Database;
+  const snapshot = readTopologySnapshot(hostOptions.ledgerDir);
+  // The database's modules load while the worker starts (another thread). Opening the embedded
+  // database holds the main thread in long stretches (PGlite: 0.8–1 s, which delayed the
+  // engine's first commands by as much): when the snapshot has devices that hear the engine
+  // without HTTP (fixed addresses, multicast), it opens once the programmes are back on air.
+  // Otherwise at once: agents hear nothing before HTTP, which waits for the database.
+  const dbModule = import('./db/database.js');
+  const recorderModule = import('./as-run/recorder.js');
+  dbModule.catch(() => {});
+  recorderModule.catch(() => {});
+  const read = await snapshot;
+  const hearersFirst = read.ok && config.databaseUrl === undefined && (read.snapshot.attachments.length > 0 || Object.keys(read.snapshot.multicast).length > 0);
+  let openNow: (() => void) | undefined;
+  let neverOpen: ((err: unknown) => void) | undefined;
+  const openWhen = hearersFirst ? new Promise<void>((resolve, reject) => ((openNow = resolve), (neverOpen = reject))) : Promise.resolve();
+  const opening = openWhen
+    .then(() => dbModule)
+    .then(({ openDatabaseWhenReachable }) => openDatabaseWhenReachable(config, logger, { attempts: config.dbStartAttempts, maxMs: config.dbRetryMaxMs }));
+  opening.catch(() => {}); // awaited below; not unhandled while the media path runs
+  let database: Database | undefined;
+  let started: BroadcastHost | undefined; // for the cleanup below
+  let asRun: AsRunRecorder | undefined;
+  const airFromLedger = async (): Promise<BroadcastHost> => {
+    // The media plane: closed in close() after the app, before the database.
+    const broadcast = (started = await BroadcastHost.startEarly({ ...hostOptions, engine, snapshot }));
+    stage('snapshot');
+    if (!broadcast.fromSnapshot) return broadcast;
+    // The as-run log first (it closes what the crash left open, then logs what resumes); its
+    // rows reach the database once it is open.
+    const { startAsRunRecorder } = await recorderModule;
+    asRun = await startAsRunRecorder({
+      engine: broadcast.engine,
+      catalog: broadcast.catalog,
+      database: {
+        get db() {
+          if (!database) throw new Error('the database is not open yet');
+          return database.db;
+        },
+      },
+      config,
+      logger,
+      deferWriter: true,
+    });
+    const { resumed, expired } = broadcast.resumeRecovered();
+    if (resumed.length || expired.length) logger.info({ resumed, expired }, 'programmes of the previous run put back on air at their offset, before the database');
+    stage('on-air-early');
+    return broadcast;
+  };
+  let broadcast: BroadcastHost;
   try {
-    database = await openDatabaseWhenReachable(config, logger, { attempts: config.dbStartAttempts, maxMs: config.dbRetryMaxMs });
+    broadcast = await airFromLedger().catch((err: unknown) => {
+      neverOpen?.(err); // a deferred open does not start for a server that cannot start
+      throw err;
+    });
+    openNow?.();
+    database = await opening;
   } catch (err) {
-    await engine.then((e) => e.close(), () => {});
+    await asRun?.close().catch(() => {});
+    if (started) await started.close().catch(() => {});
+    else await engine.then((e) => e.close(), () => {});
+    await opening.then((d) => d.close(), () => {});
     lock.release();
     throw err;
   }
   stage('database');
   let app: FastifyInstance | undefined;
-  let broadcast: BroadcastHost | undefined;
   let timetables: TimetableRuntime | undefined;
   try {
+    const [{ migrateToLatest }, { bootstrapAdmin }] = await Promise.all([import('./db/migrate.js'), import('./auth/bootstrap.js')]);
     const applied = await migrateToLatest(database);
     if (applied.length) logger.info({ migrations: applied, dialect: database.dialect }, 'database migrated');
 
@@ -98,34 +156,37 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       );
     }
     if (config.demoData) {
+      const { createDemoData } = await import('./demo-data.js');
       const demo = await createDemoData(database.db, config.timezone);
       if (demo) logger.info(demo, 'demo data created');
     }
 
     stage('migrated');
 
-    // The media plane: closed in close() after the app, before the database.
-    broadcast = await BroadcastHost.start({ ...hostOptions, database, engine });
+    // The engine reconciled with the database (what the snapshot gave it included).
+    await broadcast.attachDatabase(database);
     stage('zones');
+    asRun?.startWriter();
 
-    // The as-run log (first: it closes what a crash left open, then logs what resumes), the
-    // manual and emergency programmes of the previous run, and the timetable (which puts back
-    // on air what should be on air now).
+    // The as-run log (unless started above), the programmes of the previous run still in the
+    // ledger (all of them without a snapshot), and the timetable (which puts back on air what
+    // should be on air now, adopting what the ledger already put back).
     const host = broadcast;
     const db = database.db;
-    timetables = await startTimetables({ config, database, logger, broadcast, beforeTimetable: () => resumeDurableProgrammes(host, db, logger) });
+    const [{ startTimetables }, { resumeDurableProgrammes }] = await Promise.all([import('./timetable/runtime.js'), import('./broadcast/programme-recovery.js')]);
+    timetables = await startTimetables({ config, database, logger, broadcast, asRun, beforeTimetable: () => resumeDurableProgrammes(host, db, logger) });
+    broadcast.settleLedgerAirings();
     stage('on-air');
 
-    const asRun = timetables.asRun;
+    const recorder = timetables.asRun;
     const { buildApp } = await import('./app.js');
-    app = await buildApp({ config, database, logger, broadcast, readiness: () => [asRun.health()].filter((d) => d !== null) });
+    app = await buildApp({ config, database, logger, broadcast, readiness: () => [recorder.health()].filter((d) => d !== null) });
     await app.listen({ host: config.host, port: config.port });
     stage('listening');
   } catch (err) {
     await app?.close().catch(() => {});
-    await timetables?.close().catch(() => {});
-    if (broadcast) await broadcast.close().catch(() => {});
-    else await engine.then((e) => e.close(), () => {});
+    await (timetables ?? asRun)?.close().catch(() => {});
+    await broadcast.close().catch(() => {});
     await database.close().catch(() => {});
     lock.release();
     throw err;

@@ -23,6 +23,7 @@ import {
   type ServerMessage,
 } from './messages.js';
 import { HeartbeatWheel } from './heartbeat-wheel.js';
+import { CONTROL_CLOSE } from './close-codes.js';
 
 /** The part of a `ws` WebSocket this session uses. */
 export interface ControlSocket {
@@ -34,14 +35,8 @@ export interface ControlSocket {
 
 const WS_OPEN = 1;
 
-/** WebSocket close codes the session uses (4000–4999 are application codes). */
-export const CONTROL_CLOSE = {
-  normal: 1000,
-  rejected: 4001,
-  helloTimeout: 4002,
-  heartbeatTimeout: 4008,
-  replaced: 4009,
-} as const;
+// The close codes live in a file of their own: the server's media path uses them without loading the codecs.
+export { CONTROL_CLOSE };
 
 export interface EndpointAuthorization {
   zoneId: string;

@@ -42,6 +42,11 @@ export interface AsRunOptions {
   journal?: Pick<AsRunJournalOptions, 'retryMinMs' | 'retryMaxMs' | 'maxHeldRows'>;
   /** How often the "still on air" mark is written (on-air-marks.ts). Default 500 ms. */
   markEveryMs?: number;
+  /**
+   * Journal rows but do not write them to the database until startWriter() (main.ts starts the
+   * recorder before the database is open, to log what goes back on air early).
+   */
+  deferWriter?: boolean;
 }
 
 /** While the disk refuses rows, one reminder per this long (the first failure is logged at once). */
@@ -163,12 +168,17 @@ export class AsRunRecorder {
     } catch (err) {
       recorder.#log.error({ err }, 'could not close the as-run intervals a crash left open');
     }
-    recorder.writer.start();
+    if (!opts.deferWriter) recorder.writer.start();
     opts.engine.on('programme', recorder.#onProgramme);
     opts.engine.on('died', recorder.#onDied);
     recorder.#markTimer = setInterval(() => recorder.#writeMark(), opts.markEveryMs ?? 500);
     recorder.#markTimer.unref();
     return recorder;
+  }
+
+  /** Starts writing journaled rows to the database (after `deferWriter`; idempotent). */
+  startWriter(): void {
+    if (!this.#closed) this.writer.start();
   }
 
   /** What /readyz reports while the journal cannot write (null when it can). */

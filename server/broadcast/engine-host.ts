@@ -25,13 +25,13 @@
 import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { CodecName } from '../../codecs/codec.js';
-import { isCodecName } from '../../codecs/registry.js';
+import { CODEC_NAMES, type CodecName } from '../../codecs/codec.js';
 import { Engine } from '../../engine/engine.js';
 import type { MulticastOptions } from '../../engine/plane.js';
 import type { AttachEndpointOptions, PlayOptions } from '../../engine/engine.js';
 import type { ErrorEvent, ProgrammeEndedEvent, ProgrammeStartedEvent, ProgrammeZoneEvent, SourceSpec, StatusEvent, ZoneNode } from '../../engine/protocol.js';
-import { CONTROL_CLOSE, type ControlServerSession, type EndpointSessionInfo } from '../../protocols/control/server-session.js';
+import { CONTROL_CLOSE } from '../../protocols/control/close-codes.js';
+import type { ControlServerSession, EndpointSessionInfo } from '../../protocols/control/server-session.js';
 import type { Database, Endpoint } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import { SendErrorLog } from './send-error-log.js';
@@ -41,7 +41,8 @@ import { OnAirBoard } from './on-air.js';
 import { PlayheadTracker, playheadPosition, type Playhead } from './playheads.js';
 import { ProgrammeLedger, type DurableProgramme } from './programme-ledger.js';
 import { resumeMarginMs, sourceAtOffset } from './resume-source.js';
-import { StatsWriter } from './stats-writer.js';
+import type { StatsWriter } from './stats-writer.js';
+import { readTopologySnapshot, TopologySnapshotWriter, type SnapshotAttachment, type SnapshotRead, type TopologySnapshot } from './topology-snapshot.js';
 import { DEFAULT_PLAYOUT_DELAY_MS, broadcastDb, effectivePlayoutDelay, type MulticastGroup } from './zone-settings.js';
 
 /** What the zones and endpoints routes call after a change (decoupled from the engine). */
@@ -123,7 +124,10 @@ export interface PlayRequest {
   airingId?: string;
   /** Kept with the programme for listings (see HostedProgramme.request). */
   request?: unknown;
-  /** Survives a restart (the ledger). Default: programmes not from the timetable (which recovers its own). */
+  /**
+   * Survives a restart (the ledger). Default true; timetable airings too: they go back on air
+   * from the ledger before the database opens, and the timetable adopts them (adoptAiring).
+   */
   durable?: boolean;
   /** Put back on air after the worker or the server died: its as-run 'start' row says so. */
   resumption?: boolean;
@@ -159,14 +163,19 @@ export function endpointCodecs(e: Pick<Endpoint, 'codecs'>): CodecName[] {
   } catch {
     list = [];
   }
-  const out = Array.isArray(list) ? list.filter((c): c is CodecName => typeof c === 'string' && isCodecName(c)) : [];
+  // CODEC_NAMES, not the codec registry: that loads the Opus binding, which only the worker needs.
+  const out = Array.isArray(list) ? list.filter((c): c is CodecName => typeof c === 'string' && (CODEC_NAMES as readonly string[]).includes(c)) : [];
   return out.length ? out : ['opus', 'pcmu'];
 }
+
+/** A host started before its database opens (main.ts): the database is attached later. */
+export type EarlyHostOptions = Omit<BroadcastHostOptions, 'database'>;
 
 export class BroadcastHost implements BroadcastHooks {
   readonly catalog = new ProgrammeCatalog();
   readonly onAir = new OnAirBoard();
-  readonly stats: StatsWriter;
+  /** Endpoint stats to the database; created when the database is attached. */
+  stats: StatsWriter | undefined;
   readonly defaultPlayoutDelayMs: number;
   /** Connected agents by endpoint id. */
   private readonly sessions = new Map<string, LiveSession>();
@@ -174,15 +183,18 @@ export class BroadcastHost implements BroadcastHooks {
   private multicastSent = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
-  private readonly db;
+  private database: Database | undefined;
+
+  private get db() {
+    if (!this.database) throw new Error('the database is not open yet');
+    return this.database.db;
+  }
 
   private constructor(
     readonly engine: Engine,
-    private readonly opts: BroadcastHostOptions,
+    private readonly opts: EarlyHostOptions,
   ) {
-    this.db = opts.database.db;
     this.defaultPlayoutDelayMs = opts.defaultPlayoutDelayMs ?? DEFAULT_PLAYOUT_DELAY_MS;
-    this.stats = new StatsWriter(this.db, opts.logger, opts.statsWriteIntervalMs ?? 10_000);
     const log = opts.logger;
     const sendErrors = new SendErrorLog(log);
     engine.on('programme', (e: ProgrammeZoneEvent) => this.onAir.apply(e));
@@ -200,7 +212,7 @@ export class BroadcastHost implements BroadcastHooks {
       const live = this.sessions.get(e.endpointId);
       this.rtcpView.set(e.endpointId, { fractionLost: e.fractionLost, cumulativeLost: e.cumulativeLost, jitterMs: e.jitterMs, rttMs: e.rttMs, at: new Date(e.atMs).toISOString() });
       // Fixed-address devices have no control channel: their RTCP is all we know.
-      if (!live) this.stats.offer(e.endpointId, { rtcp: this.rtcpView.get(e.endpointId) });
+      if (!live) this.stats?.offer(e.endpointId, { rtcp: this.rtcpView.get(e.endpointId) });
     });
     engine.on('streamStats', (e) => sendErrors.onStreamStats(e));
     engine.on('exit', (code) => {
@@ -222,28 +234,98 @@ export class BroadcastHost implements BroadcastHooks {
 
   /** Starts the engine, pushes the zone tree and attaches fixed-address endpoints. */
   static async start(opts: BroadcastHostOptions): Promise<BroadcastHost> {
+    const host = await BroadcastHost.startEarly(opts);
+    try {
+      await host.attachDatabase(opts.database);
+    } catch (err) {
+      await host.close();
+      throw err;
+    }
+    return host;
+  }
+
+  /**
+   * The engine without the database: the ledger is opened and, when the topology snapshot
+   * beside it is whole, the zones, multicast groups and fixed-address endpoints it holds are
+   * pushed to the engine (`fromSnapshot`), so the ledger's programmes can go back on air
+   * (resumeRecovered) before the database opens. attachDatabase() then reconciles.
+   */
+  static async startEarly(opts: EarlyHostOptions & { snapshot?: Promise<SnapshotRead> }): Promise<BroadcastHost> {
     const log = opts.logger;
-    const [engine, ledger] = await Promise.all([
+    const dir = opts.ledgerDir;
+    const [engine, ledger, snapshot] = await Promise.all([
       opts.engine ?? startHostEngine(opts),
-      opts.ledgerDir === undefined
-        ? undefined
-        : ProgrammeLedger.open(opts.ledgerDir, (err) => log.error({ err }, 'programme ledger could not be written; running programmes may not survive a restart')),
+      dir === undefined ? undefined : ProgrammeLedger.open(dir, (err) => log.error({ err }, 'programme ledger could not be written; running programmes may not survive a restart')),
+      opts.snapshot ?? (dir === undefined ? undefined : readTopologySnapshot(dir)),
     ]);
     const host = new BroadcastHost(engine, opts);
     if (ledger) {
       host.ledger = ledger.ledger;
       host.recoveredProgrammes = ledger.recovered;
     }
-    try {
-      // Nobody is connected after a restart, whatever the database last said.
-      await host.db.updateTable('endpoints').set({ online: false }).where('online', '=', true).execute();
-      await host.syncZones();
-    } catch (err) {
-      await host.close();
-      throw err;
+    if (dir !== undefined) host.snapshots = new TopologySnapshotWriter(dir, (err) => log.warn({ err }, 'topology snapshot could not be written; the next restart waits for the database'));
+    if (snapshot?.ok) {
+      host.applySnapshot(snapshot.snapshot);
+    } else if (snapshot) {
+      const level = snapshot.reason === 'missing' ? 'info' : 'warn';
+      log[level]({ reason: snapshot.reason, dir }, 'no usable topology snapshot: programmes go back on air once the database is open');
     }
     opts.logger.info({ rtpPort: engine.rtpPort, publicHost: opts.publicHost ?? '(per connection)', sendBackend: engine.sendBackend.name, sendBackendReason: engine.sendBackend.reason ?? undefined }, 'media engine started');
     return host;
+  }
+
+  /** Set when the engine got its zones and attachments from the snapshot (before the database). */
+  fromSnapshot: { writtenAtMs: number; zones: number; attachments: number } | undefined;
+  private snapshots: TopologySnapshotWriter | undefined;
+
+  private applySnapshot(snap: TopologySnapshot): void {
+    this.zoneTree = snap.zones;
+    this.engine.setZones(this.zoneTree);
+    // Without a multicast interface nothing is sent: the database sync then logs why, as on any start.
+    if (this.opts.multicast) {
+      this.multicastSent = new Map(Object.entries(snap.multicast).map(([zone, g]) => [zone, JSON.stringify(g)]));
+      for (const [zone, g] of Object.entries(snap.multicast)) this.engine.setZoneMulticast(zone, g);
+    }
+    for (const a of snap.attachments) {
+      this.engine.attachEndpoint(a.command);
+      this.attached.set(a.command.endpointId, { key: a.key, zoneId: a.command.zoneId, codec: a.command.codec, command: a.command });
+    }
+    this.fromSnapshot = { writtenAtMs: snap.writtenAtMs, zones: snap.zones.length, attachments: snap.attachments.length };
+    this.opts.logger.info({ ...this.fromSnapshot, writtenAt: new Date(snap.writtenAtMs).toISOString() }, 'zones and endpoints from the topology snapshot, before the database');
+  }
+
+  /** The engine's topology as the snapshot keeps it: fixed-address attachments only. */
+  private topology(): { zones: ZoneNode[]; multicast: Record<string, MulticastGroup>; attachments: SnapshotAttachment[] } {
+    const multicast: Record<string, MulticastGroup> = {};
+    if (this.opts.multicast) for (const [zone, g] of this.multicastSent) multicast[zone] = JSON.parse(g) as MulticastGroup;
+    const attachments = [...this.attached.values()].filter((a) => a.command.address !== undefined).map((a) => ({ key: a.key, command: a.command }));
+    return { zones: this.zoneTree, multicast, attachments };
+  }
+
+  private saveSnapshot(): void {
+    if (!this.closing) this.snapshots?.save(this.topology());
+  }
+
+  /**
+   * The database is open: endpoints marked offline (nobody is connected after a restart), the
+   * zone tree, multicast groups and endpoints pushed from it. What the snapshot gave the engine
+   * is reconciled like any change: the database is the truth (a database restored from a
+   * backup older than the snapshot wins too), and only differences are sent.
+   */
+  async attachDatabase(database: Database): Promise<void> {
+    this.database = database;
+    const { StatsWriter } = await import('./stats-writer.js');
+    this.stats = new StatsWriter(database.db, this.opts.logger, this.opts.statsWriteIntervalMs ?? 10_000);
+    await this.db.updateTable('endpoints').set({ online: false }).where('online', '=', true).execute();
+    const before = this.fromSnapshot && JSON.stringify(this.topology());
+    await this.syncZones();
+    if (before !== undefined) {
+      const same = before === JSON.stringify(this.topology());
+      this.opts.logger[same ? 'info' : 'warn'](
+        { snapshotWrittenAt: new Date(this.fromSnapshot!.writtenAtMs).toISOString(), zones: this.zoneTree.length, attachments: this.topology().attachments.length },
+        same ? 'topology snapshot agrees with the database' : 'topology snapshot differed from the database: the engine now has the database\'s zones and endpoints',
+      );
+    }
   }
 
   /** The UDP port the engine actually bound. */
@@ -419,17 +501,24 @@ export class BroadcastHost implements BroadcastHooks {
       }
       this.multicastSent = groups;
       await this.reconcileEndpoints(null);
+      this.saveSnapshot();
     });
   }
 
   // ---- endpoints ------------------------------------------------------------------
 
   syncEndpoint(endpointId: string): Promise<void> {
-    return this.serial(() => this.reconcileEndpoints([endpointId]));
+    return this.serial(async () => {
+      await this.reconcileEndpoints([endpointId]);
+      this.saveSnapshot();
+    });
   }
 
   syncEndpoints(): Promise<void> {
-    return this.serial(() => this.reconcileEndpoints(null));
+    return this.serial(async () => {
+      await this.reconcileEndpoints(null);
+      this.saveSnapshot();
+    });
   }
 
   /** Endpoint ids with a connected agent. */
@@ -457,7 +546,7 @@ export class BroadcastHost implements BroadcastHooks {
     return this.serial(async () => {
       if (this.sessions.get(info.endpointId)?.session !== session) return; // replaced: the newer one owns the endpoint
       this.sessions.delete(info.endpointId);
-      await this.stats.flushAll();
+      await this.stats?.flushAll();
       await this.reconcileEndpoints([info.endpointId]);
       await this.db.updateTable('endpoints').set({ online: false, last_seen_at: new Date() }).where('id', '=', info.endpointId).execute();
       this.opts.logger.info({ endpointId: info.endpointId, reason }, 'endpoint offline');
@@ -496,7 +585,7 @@ export class BroadcastHost implements BroadcastHooks {
   sessionStats(info: EndpointSessionInfo, stats: object): void {
     if (this.sessions.get(info.endpointId)?.info !== info) return;
     const rtcp = this.rtcpView.get(info.endpointId);
-    this.stats.offer(info.endpointId, { ...stats, codec: info.codec, zoneId: info.zoneId, ...(rtcp && { rtcp }), at: new Date().toISOString() });
+    this.stats?.offer(info.endpointId, { ...stats, codec: info.codec, zoneId: info.zoneId, ...(rtcp && { rtcp }), at: new Date().toISOString() });
   }
 
   private async reconcileEndpoints(ids: string[] | null): Promise<void> {
@@ -518,7 +607,7 @@ export class BroadcastHost implements BroadcastHooks {
           live.session.close(CONTROL_CLOSE.rejected, row ? 'endpoint disabled' : 'endpoint deleted');
         }
         this.detach(id);
-        this.stats.forget(id);
+        this.stats?.forget(id);
         continue;
       }
       if (live) {
@@ -634,7 +723,7 @@ export class BroadcastHost implements BroadcastHooks {
 
   private remember(info: HostedProgramme, play: PlayOptions, req: PlayRequest): void {
     this.plays.set(info.programmeId, play);
-    if (!this.ledger || !(req.durable ?? req.airingId === undefined)) return;
+    if (!this.ledger || !(req.durable ?? true)) return;
     this.ledger.put({
       programmeId: info.programmeId,
       zoneIds: info.zoneIds,
@@ -647,6 +736,8 @@ export class BroadcastHost implements BroadcastHooks {
       by: info.by,
       ...(req.request !== undefined && { request: req.request }),
       requestedAtMs: info.requestedAtMs,
+      ...(req.entryId !== undefined && { entryId: req.entryId }),
+      ...(req.airingId !== undefined && { airingId: req.airingId }),
     });
   }
 
@@ -736,6 +827,8 @@ export class BroadcastHost implements BroadcastHooks {
     const out = { resumed: [] as string[], expired: [] as string[] };
     const now = Date.now();
     for (const p of this.recoveredProgrammes.splice(0)) {
+      // A timetable airing handed over ahead of its start and never on air: the timetable hands it over again.
+      if (p.airingId !== undefined && !p.playhead) continue;
       const original: PlayOptions = {
         programmeId: p.programmeId,
         zones: p.zoneIds,
@@ -761,16 +854,53 @@ export class BroadcastHost implements BroadcastHooks {
         requestedAtMs: p.requestedAtMs,
         resumption: true,
         ...(p.request !== undefined && { request: p.request }),
+        ...(p.entryId !== undefined && { entryId: p.entryId }),
+        ...(p.airingId !== undefined && { airingId: p.airingId }),
       };
       this.catalog.register(info);
       this.engine.play(play);
       this.plays.set(p.programmeId, original);
       this.ledger?.put({ ...p });
+      if (p.airingId !== undefined) this.ledgerAirings.set(p.airingId, p.programmeId);
       out.resumed.push(p.programmeId);
     }
     // The file still lists the expired ones: write what is running now.
     this.ledger?.rewrite();
     return out;
+  }
+
+  /** Timetable airings put back on air from the ledger (airing id → programme id), until the timetable adopts them. */
+  private readonly ledgerAirings = new Map<string, string>();
+
+  /**
+   * The timetable, loaded from the database, finds `airingId` should be on air now (`expected`:
+   * its play command at this offset; undefined when it cannot be played). When the ledger
+   * already put it back on air the same way (zones, priority, file), the timetable adopts that
+   * programme ('adopted'); when the database says otherwise (a database restored from a
+   * backup, a file gone), the ledger's is stopped ('replaced': hand over under a new id).
+   */
+  adoptAiring(airingId: string, expected: PlayOptions | undefined): { state: 'adopted'; programmeId: string } | { state: 'replaced' | 'none' } {
+    const programmeId = this.ledgerAirings.get(airingId);
+    if (programmeId === undefined) return { state: 'none' };
+    this.ledgerAirings.delete(airingId);
+    const play = this.plays.get(programmeId);
+    const info = this.catalog.get(programmeId);
+    if (!play || !info || info.endedAtMs !== undefined) return { state: 'none' };
+    if (expected && sameAiring(play, expected)) return { state: 'adopted', programmeId };
+    this.opts.logger.warn({ airingId, programmeId }, 'timetable airing put back on air from the ledger differs from the database: replaced');
+    this.stop(programmeId);
+    return { state: 'replaced' };
+  }
+
+  /** After the timetable started: ledger airings it did not adopt are not on air by the database: stopped. */
+  settleLedgerAirings(): string[] {
+    const stopped: string[] = [];
+    for (const [airingId, programmeId] of this.ledgerAirings) {
+      if (this.stop(programmeId)) stopped.push(programmeId);
+      this.opts.logger.warn({ airingId, programmeId }, 'timetable airing put back on air from the ledger is not on air by the database: stopped');
+    }
+    this.ledgerAirings.clear();
+    return stopped;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -786,8 +916,8 @@ export class BroadcastHost implements BroadcastHooks {
       await this.queue.catch(() => {});
       const ids = [...this.sessions.keys()];
       this.sessions.clear();
-      await this.stats.close();
-      if (ids.length) {
+      await this.stats?.close();
+      if (ids.length && this.database) {
         await this.db
           .updateTable('endpoints')
           .set({ online: false, last_seen_at: new Date() })
@@ -797,6 +927,28 @@ export class BroadcastHost implements BroadcastHooks {
       }
       await this.engine.close();
       await this.ledger?.flushed();
+      await this.snapshots?.flushed();
     })());
   }
+}
+
+/** Files a source plays (a sequence's, a gain's), to compare two plays of one airing at different offsets. */
+function filesOf(spec: SourceSpec): string[] {
+  switch (spec.kind) {
+    case 'file':
+      return [spec.path];
+    case 'sequence':
+      return spec.items.flatMap(filesOf);
+    case 'gain':
+      return filesOf(spec.source);
+    default:
+      return [spec.kind];
+  }
+}
+
+/** The same airing: zones, priority, and the last file it plays (a resumed playlist drops those already played). */
+function sameAiring(a: PlayOptions, b: PlayOptions): boolean {
+  const za = [...a.zones].sort().join(' ');
+  const zb = [...b.zones].sort().join(' ');
+  return za === zb && a.priority === b.priority && filesOf(a.source).at(-1) === filesOf(b.source).at(-1);
 }

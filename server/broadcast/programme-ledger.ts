@@ -1,6 +1,7 @@
 /**
- * Manual and emergency programmes that must survive a crash: one small file
- * (<dataDir>/programmes/active.json) holding every such programme still running, with its
+ * Programmes that must survive a crash: one small file (<dataDir>/programmes/active.json)
+ * holding every programme still running (manual, emergency, and timetable airings: those go
+ * back on air from here before the database opens, then the timetable adopts them), with its
  * playhead. The engine gets the command first; the ledger is written right after (an alert
  * must not wait on a disk), replaced atomically (temp file, fsync, rename, fsync of the
  * directory) so a kill -9 or a power cut leaves the old or the new list, whole. It needs no
@@ -9,11 +10,12 @@
  * Writes are serialized and coalesced: changes that arrive while one write is in flight go
  * out together in the next one (a few ms each on a disk that syncs).
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceSpec } from '../../engine/protocol.js';
 import type { ProgrammeKind } from './programme-catalog.js';
 import type { Playhead } from './playheads.js';
+import { writeAtomic } from './atomic-file.js';
 
 export interface DurableProgramme {
   programmeId: string;
@@ -29,6 +31,9 @@ export interface DurableProgramme {
   request?: unknown;
   requestedAtMs: number;
   playhead?: Playhead;
+  /** A timetable airing (put back on air from here before the database opens; the timetable then adopts it). */
+  entryId?: string;
+  airingId?: string;
 }
 
 const FILE = 'active.json';
@@ -134,22 +139,4 @@ function isDurableProgramme(v: unknown): v is DurableProgramme {
     typeof p.by === 'string' &&
     typeof p.requestedAtMs === 'number'
   );
-}
-
-async function writeAtomic(dir: string, name: string, text: string): Promise<void> {
-  const tmp = path.join(dir, `${name}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path.join(dir, name));
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
 }

@@ -19,10 +19,12 @@ export async function startTimetables(ctx: {
   database: Database;
   logger: Logger;
   broadcast: BroadcastHost;
+  /** A recorder already started (main.ts, before the database opened); the runtime closes it. */
+  asRun?: AsRunRecorder;
   /** Runs once the as-run log listens, before the timetable starts (main.ts: programmes of the previous run back on air). */
   beforeTimetable?: () => Promise<void>;
 }): Promise<TimetableRuntime> {
-  const asRun = await startAsRunRecorder({ engine: ctx.broadcast.engine, catalog: ctx.broadcast.catalog, database: ctx.database, config: ctx.config, logger: ctx.logger });
+  const asRun = ctx.asRun ?? await startAsRunRecorder({ engine: ctx.broadcast.engine, catalog: ctx.broadcast.catalog, database: ctx.database, config: ctx.config, logger: ctx.logger });
   let timetable: TimetableService;
   try {
     await ctx.beforeTimetable?.();

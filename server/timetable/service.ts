@@ -15,6 +15,7 @@ import { Planner, type Airing, type PlanChange, type PlannerOptions } from '../.
 import type { TimetableEntry } from '../../scheduler/timetable-entry.js';
 import type { ProgrammeEndedEvent } from '../../engine/protocol.js';
 import type { PlayRequest } from '../broadcast/engine-host.js';
+import type { PlayOptions } from '../../engine/engine.js';
 import type { LoaConfig } from '../config.js';
 import type { DB } from '../db/types.js';
 import type { Logger } from '../logger.js';
@@ -32,6 +33,11 @@ export interface TimetableBroadcast {
   /** Registers the programme in the catalog and hands it to the engine. */
   play(req: PlayRequest): unknown;
   stop(programmeId: string): unknown;
+  /**
+   * At startup: an airing that should be on air now may already be, put back from the
+   * programme ledger before the database opened (BroadcastHost.adoptAiring).
+   */
+  adoptAiring?(airingId: string, expected: PlayOptions | undefined): { state: 'adopted'; programmeId: string } | { state: 'replaced' | 'none' };
 }
 
 export interface TimetableServiceOptions {
@@ -112,12 +118,19 @@ export class TimetableService {
     this.planner.setEntries(entries);
     // nowMs should be the planner clock's now: start() below treats airings before its now as
     // started, and those are exactly the ones recovered here.
-    const recovered: { airingId: string; offsetMs: number }[] = [];
+    const recovered: { airingId: string; offsetMs: number; fromLedger?: true }[] = [];
     const resumeAt = nowMs + RECOVERY_MARGIN_MS;
     for (const { airing, offsetMs } of this.planner.whatShouldBeOnAirAt(resumeAt)) {
       // Airings starting from now on are the planner's to hand over (start() below).
       if (airing.startUtcMs >= nowMs) continue;
-      if (this.#handOver(airing, offsetMs, airing.airingId, resumeAt, true)) recovered.push({ airingId: airing.airingId, offsetMs });
+      const early = this.#adopt(airing, offsetMs, resumeAt);
+      if (early.state === 'adopted') {
+        recovered.push({ airingId: airing.airingId, offsetMs, fromLedger: true });
+        continue;
+      }
+      // The ledger's programme (stopped) may still hold the airing's id in the engine: a new one.
+      const programmeId = early.state === 'replaced' ? `${airing.airingId}~${++this.#replacements}` : airing.airingId;
+      if (this.#handOver(airing, offsetMs, programmeId, resumeAt, true)) recovered.push({ airingId: airing.airingId, offsetMs });
     }
     if (recovered.length > 0) this.#log.info({ recovered }, 'timetable airings put back on air at their offset');
     this.planner.start();
@@ -171,6 +184,19 @@ export class TimetableService {
       const at = Math.max(this.#now() + RECOVERY_MARGIN_MS, after.startUtcMs);
       this.#handOver(after, at - after.startUtcMs, `${after.airingId}~${++this.#replacements}`, at);
     }
+  }
+
+  /** Takes over the airing when the programme ledger already put it back on air (before the database opened). */
+  #adopt(airing: Airing, offsetMs: number, resumeAt: number): { state: 'adopted' | 'replaced' | 'none' } {
+    const adopt = this.#opts.broadcast.adoptAiring;
+    if (!adopt) return { state: 'none' };
+    const r = airingPlay(airing, offsetMs, (id) => this.#media.get(id), airing.airingId, resumeAt);
+    const early = adopt.call(this.#opts.broadcast, airing.airingId, r.ok ? r.value.play : undefined);
+    if (early.state === 'adopted') {
+      this.#inEngine.set(airing.airingId, { airing, programmeId: early.programmeId });
+      this.#airingOfProgramme.set(early.programmeId, airing.airingId);
+    }
+    return early;
   }
 
   /** Registers the airing in the catalog and plays it; false when there is nothing to play. */

@@ -1,20 +1,22 @@
 // Telling a programme's offset from the audio an agent heard: a WAV whose second k is a tone
 // of 300 + 50·k Hz, and a reader of the agent's WAV output (with its server-time timeline)
 // that says which second of that file was heard at a given server time; and the agent that records it.
+import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { dominantFrequency } from '../../codecs/analysis.js';
+import { mulawToLinear } from '../../codecs/g711.js';
 import { readWav, writeWavHeader } from '../../codecs/wav.js';
 import { SpeakerAgent } from '../../endpoint/agent.js';
 import type { WavTimeline } from '../../endpoint/output.js';
 
-/** Mono 16-bit 48 kHz WAV; second k is a tone of 300 + 50·k Hz. */
-export function steppedWav(seconds: number): Buffer {
+/** Mono 16-bit 48 kHz WAV; second k is a tone of 300 + stepHz·k Hz (default 50). */
+export function steppedWav(seconds: number, stepHz = 50): Buffer {
   const n = seconds * 48000;
   const buf = Buffer.alloc(44 + n * 2);
   writeWavHeader({ sampleRate: 48000, channels: 1, dataBytes: n * 2 }, buf);
   let phase = 0;
   for (let i = 0; i < n; i++) {
-    phase += (2 * Math.PI * (300 + 50 * Math.floor(i / 48000))) / 48000;
+    phase += (2 * Math.PI * (300 + stepHz * Math.floor(i / 48000))) / 48000;
     buf.writeInt16LE(Math.round(8000 * Math.sin(phase)), 44 + i * 2);
   }
   return buf;
@@ -69,4 +71,49 @@ export async function listeningAgent(
     await new Promise((r) => setTimeout(r, 50));
   }
   return agent;
+}
+
+/**
+ * A receive-only RTP device (a UDP socket, PCMU): what it heard, by arrival time. `stepAt(ms)`
+ * says which second of a steppedWav(…, stepHz) arrived around wall time `ms` (±50 ms; NaN when
+ * nothing did); `packetsBetween` counts packets for "heard nothing" checks.
+ */
+export interface RtpListener {
+  port: number;
+  stepAt(ms: number): number;
+  packetsBetween(fromMs: number, toMs: number): number;
+  /** Arrival time of the first packet at or after `ms` (undefined: none yet). */
+  firstAfter(ms: number): number | undefined;
+}
+
+export async function rtpListener(t: Tap, stepHz = 50): Promise<RtpListener> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  t.teardown(() => socket.close());
+  const heard: { atMs: number; samples: Int16Array }[] = [];
+  socket.on('message', (m: Buffer) => {
+    if (m.length < 12 || m[0] >> 6 !== 2) return;
+    let off = 12 + (m[0] & 0x0f) * 4;
+    if (m[0] & 0x10) off += 4 + m.readUInt16BE(off + 2) * 4;
+    const samples = new Int16Array(m.length - off);
+    for (let i = 0; i < samples.length; i++) samples[i] = mulawToLinear(m[off + i]);
+    heard.push({ atMs: Date.now(), samples });
+  });
+  const between = (a: number, b: number) => heard.filter((h) => h.atMs >= a && h.atMs < b);
+  return {
+    port: socket.address().port,
+    stepAt(ms) {
+      const got = between(ms - 50, ms + 50);
+      if (got.length < 3) return NaN;
+      const all = new Int16Array(got.reduce((n, h) => n + h.samples.length, 0));
+      let o = 0;
+      for (const h of got) {
+        all.set(h.samples, o);
+        o += h.samples.length;
+      }
+      return (dominantFrequency(all, 8000) - 300) / stepHz;
+    },
+    packetsBetween: (a, b) => between(a, b).length,
+    firstAfter: (ms) => heard.find((h) => h.atMs >= ms)?.atMs,
+  };
 }
