@@ -18,6 +18,8 @@ export const PEERS = [
   ['ip', 'iproute2'],
   ['xmlsec1', 'xmlsec1'], // signs CAP alerts for the signature tests (an independent XML-DSig)
   ['xmllint', 'libxml2-utils'], // libxml2's exclusive c14n, the reference ours must equal
+  ['g++', 'g++'], // builds our sendmmsg addon (native/), which the send tests must exercise
+  ['make', 'make'],
 ];
 
 /** Packages installed together with the commands (plugins, codecs, fonts). */
