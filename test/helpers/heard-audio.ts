@@ -22,8 +22,8 @@ export function steppedWav(seconds: number, stepHz = 50): Buffer {
   return buf;
 }
 
-/** Which second of a steppedWav the agent's output played around server time `serverMs` (±50 ms window). */
-export function heardStepAt(wavPath: string): (serverMs: number) => number {
+/** The audio an agent's WAV output played between server times a and b (from its server-time timeline). */
+export function heardBetween(wavPath: string): (a: number, b: number) => Int16Array {
   const wav = readWav(wavPath);
   const tl = JSON.parse(readFileSync(`${wavPath}.json`, 'utf8')) as WavTimeline;
   const indexAt = (serverMs: number) => {
@@ -31,10 +31,16 @@ export function heardStepAt(wavPath: string): (serverMs: number) => number {
     for (const x of tl.anchors) if (x[1] <= serverMs) a = x;
     return Math.round(a[0] + ((serverMs - a[1]) * tl.sampleRate) / 1000);
   };
+  return (a, b) => wav.samples.subarray(Math.max(0, indexAt(a)), Math.min(wav.samples.length, indexAt(b)));
+}
+
+/** Which second of a steppedWav the agent's output played around server time `serverMs` (±50 ms window). */
+export function heardStepAt(wavPath: string): (serverMs: number) => number {
+  const heard = heardBetween(wavPath);
   return (serverMs) => {
-    const i = indexAt(serverMs);
-    if (i - 2400 < 0 || i + 2400 > wav.samples.length) return NaN;
-    const f = dominantFrequency(wav.samples.subarray(i - 2400, i + 2400), 48000);
+    const window = heard(serverMs - 50, serverMs + 50);
+    if (window.length < 4800) return NaN;
+    const f = dominantFrequency(window, 48000);
     return (f - 300) / 50;
   };
 }

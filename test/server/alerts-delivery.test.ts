@@ -5,20 +5,18 @@
 // listed offline; the live stream (SSE) carries the updates; cancel silences the loudspeaker
 // from the frame the engine stopped it on.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { buildReceiverReport } from '../../protocols/rtp/rtcp.js';
-import { readWav } from '../../codecs/wav.js';
 import { strongestTone } from '../../codecs/analysis.js';
-import type { WavTimeline } from '../../endpoint/output.js';
 import type { ProgrammeEndedEvent, ProgrammeZoneEvent } from '../../engine/protocol.js';
 import { newId } from '../../server/ids.js';
 import { mediaFilePath } from '../../server/media/store.js';
 import { toneWav } from '../helpers/audio-files.js';
-import { listeningAgent } from '../helpers/heard-audio.js';
+import { heardBetween, listeningAgent } from '../helpers/heard-audio.js';
 import { startBroadcastServer, until } from '../integration/harness.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'loa-alert-heard-'));
@@ -55,16 +53,7 @@ await until(() => s.host.endpointLink(epHeard.id) === 'agent' && s.host.endpoint
 const delayMs = agentHeard.playout!.playoutDelayMs;
 
 /** The audio an agent played between server times a and b (from its WAV and timeline). */
-function heard(wavPath: string): (a: number, b: number) => Int16Array {
-  const w = readWav(wavPath);
-  const tl = JSON.parse(readFileSync(`${wavPath}.json`, 'utf8')) as WavTimeline;
-  const index = (ms: number) => {
-    let anchor = tl.anchors[0];
-    for (const x of tl.anchors) if (x[1] <= ms) anchor = x;
-    return Math.round(anchor[0] + ((ms - anchor[1]) * tl.sampleRate) / 1000);
-  };
-  return (a, b) => w.samples.subarray(Math.max(0, index(a)), Math.min(w.samples.length, index(b)));
-}
+const heard = heardBetween;
 const rms = (x: Int16Array) => Math.sqrt(x.reduce((acc, v) => acc + v * v, 0) / Math.max(1, x.length));
 
 t.test('siren then message in the target commune, reached; elsewhere silence; offline listed; cancel silences', async (t) => {

@@ -5,14 +5,12 @@
 // another commune keeps hearing its own programme (a 300 Hz tone, as a timetable airing would
 // be) undisturbed.
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readWav } from '../../codecs/wav.js';
 import { dominantFrequency, strongestTone } from '../../codecs/analysis.js';
-import type { WavTimeline } from '../../endpoint/output.js';
 import type { ProgrammeZoneEvent } from '../../engine/protocol.js';
-import { listeningAgent } from '../helpers/heard-audio.js';
+import { heardBetween, listeningAgent } from '../helpers/heard-audio.js';
 import { bandEnergyFraction, envelopePeaks, rmsDbfs } from '../helpers/speech-measures.js';
 import { startBroadcastServer, until } from '../integration/harness.js';
 
@@ -41,16 +39,7 @@ const agentOther = await listeningAgent(t, { server: s.wsUrl, endpointId: epOthe
 await until(() => s.host.endpointLink(epTarget.id) === 'agent' && s.host.endpointLink(epOther.id) === 'agent', 'both agents attached');
 const delayMs = agentTarget.playout!.playoutDelayMs;
 
-function heard(wavPath: string): (a: number, b: number) => Int16Array {
-  const w = readWav(wavPath);
-  const tl = JSON.parse(readFileSync(`${wavPath}.json`, 'utf8')) as WavTimeline;
-  const index = (ms: number) => {
-    let anchor = tl.anchors[0];
-    for (const x of tl.anchors) if (x[1] <= ms) anchor = x;
-    return Math.round(anchor[0] + ((ms - anchor[1]) * tl.sampleRate) / 1000);
-  };
-  return (a, b) => w.samples.subarray(Math.max(0, index(a)), Math.min(w.samples.length, index(b)));
-}
+const heard = heardBetween;
 
 const GAP_MS = 500;
 const capDoc = `<?xml version="1.0" encoding="UTF-8"?>
